@@ -1,0 +1,233 @@
+package messages
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/anthdm/hollywood/actor"
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// A frame on the wire:
+//
+//	length  uint32, big endian: the number of bytes that follow
+//	version byte (FrameVersion)
+//	tag     uint16, big endian
+//	target  address, id   (each a uvarint length and the bytes)
+//	sender  address, id   (empty id: no sender)
+//	body    msgpack of the message
+//
+// The header is hand-rolled because it is read for every message and PIDs
+// are two short strings; the body is msgpack so that messages stay plain
+// tagged structs.
+
+// FrameVersion is the first byte after the length of every frame.
+const FrameVersion byte = 1
+
+// LengthSize is the size of the length prefix of a frame.
+const LengthSize = 4
+
+// maxPIDPart bounds one address or id in a frame header, so a corrupt
+// header cannot claim a huge string.
+const maxPIDPart = 1 << 10
+
+// Frame is one decoded message with its routing.
+type Frame struct {
+	Target *actor.PID
+	Sender *actor.PID // nil when the message has no sender
+	Tag    Tag
+	Msg    any
+}
+
+var (
+	// ErrUnknownType is returned when encoding a value whose type is not registered.
+	ErrUnknownType = errors.New("message type not registered")
+	// ErrUnknownTag is returned when a frame names a tag this build does not know.
+	ErrUnknownTag = errors.New("unknown message tag")
+	// ErrMalformed is returned for a truncated or corrupt frame.
+	ErrMalformed = errors.New("malformed frame")
+)
+
+// appendWriter lets a msgpack.Encoder append to a byte slice we own.
+type appendWriter struct{ b []byte }
+
+func (w *appendWriter) Write(p []byte) (int, error) {
+	w.b = append(w.b, p...)
+	return len(p), nil
+}
+
+// WriteByte lets msgpack write to us directly, without a bufio wrapper.
+func (w *appendWriter) WriteByte(c byte) error {
+	w.b = append(w.b, c)
+	return nil
+}
+
+func (w *appendWriter) WriteString(s string) (int, error) {
+	w.b = append(w.b, s...)
+	return len(s), nil
+}
+
+type encoder struct {
+	w   appendWriter
+	enc *msgpack.Encoder
+}
+
+var encoders = sync.Pool{New: func() any {
+	e := &encoder{}
+	e.enc = msgpack.NewEncoder(&e.w)
+	return e
+}}
+
+type decoder struct {
+	r   bytes.Reader
+	dec *msgpack.Decoder
+}
+
+var decoders = sync.Pool{New: func() any {
+	d := &decoder{}
+	d.dec = msgpack.NewDecoder(&d.r)
+	return d
+}}
+
+// AppendFrame appends msg, framed for target and sender, to dst. It fails
+// only for an unregistered type or a body msgpack cannot encode.
+func AppendFrame(dst []byte, target, sender *actor.PID, msg any) ([]byte, error) {
+	tag, ok := TagOf(msg)
+	if !ok {
+		return dst, fmt.Errorf("encode %T: %w", msg, ErrUnknownType)
+	}
+	start := len(dst)
+	dst = append(dst, 0, 0, 0, 0, FrameVersion, byte(tag>>8), byte(tag))
+	dst = appendPID(dst, target)
+	dst = appendPID(dst, sender)
+
+	e := encoders.Get().(*encoder)
+	e.w.b = dst
+	err := e.enc.Encode(msg)
+	dst = e.w.b
+	e.w.b = nil
+	encoders.Put(e)
+	if err != nil {
+		return dst[:start], fmt.Errorf("encode %s: %w", NameOf(msg), err)
+	}
+	binary.BigEndian.PutUint32(dst[start:], uint32(len(dst)-start-LengthSize))
+	return dst, nil
+}
+
+func appendPID(dst []byte, pid *actor.PID) []byte {
+	if pid == nil {
+		return append(dst, 0, 0)
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(pid.Address)))
+	dst = append(dst, pid.Address...)
+	dst = binary.AppendUvarint(dst, uint64(len(pid.ID)))
+	return append(dst, pid.ID...)
+}
+
+// FrameLength reads the length prefix of a frame: how many bytes follow it.
+func FrameLength(prefix []byte) int {
+	return int(binary.BigEndian.Uint32(prefix))
+}
+
+// DecodeFrame decodes one frame without its length prefix. It returns an
+// error, and never panics, for an unknown tag, a truncated frame or a
+// malformed body.
+func DecodeFrame(b []byte) (f Frame, err error) {
+	if len(b) < 3 {
+		return f, fmt.Errorf("frame of %d bytes: %w", len(b), ErrMalformed)
+	}
+	if b[0] != FrameVersion {
+		return f, fmt.Errorf("frame version %d: %w", b[0], ErrMalformed)
+	}
+	f.Tag = Tag(b[1])<<8 | Tag(b[2])
+	rest := b[3:]
+	if f.Target, rest, err = readPID(rest); err != nil {
+		return f, fmt.Errorf("frame target: %w", err)
+	}
+	if f.Target == nil {
+		return f, fmt.Errorf("frame without target: %w", ErrMalformed)
+	}
+	if f.Sender, rest, err = readPID(rest); err != nil {
+		return f, fmt.Errorf("frame sender: %w", err)
+	}
+	e, ok := byTag[f.Tag]
+	if !ok {
+		return f, fmt.Errorf("tag %d: %w", f.Tag, ErrUnknownTag)
+	}
+	f.Msg, err = decodeBody(e, rest)
+	return f, err
+}
+
+func decodeBody(e *entry, body []byte) (msg any, err error) {
+	d := decoders.Get().(*decoder)
+	defer func() {
+		// A custom decoder given hostile bytes must not take the node down.
+		if r := recover(); r != nil {
+			msg, err = nil, fmt.Errorf("decode %s: panic %v: %w", e.name, r, ErrMalformed)
+		}
+		d.r.Reset(nil)
+		decoders.Put(d)
+	}()
+	d.r.Reset(body)
+	msg, err = e.decode(d.dec)
+	if err != nil {
+		return nil, fmt.Errorf("decode %s: %v: %w", e.name, err, ErrMalformed)
+	}
+	if d.r.Len() != 0 {
+		return nil, fmt.Errorf("decode %s: %d trailing bytes: %w", e.name, d.r.Len(), ErrMalformed)
+	}
+	return msg, nil
+}
+
+func readPID(b []byte) (*actor.PID, []byte, error) {
+	addr, b, err := readString(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	id, b, err := readString(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	if id == "" {
+		return nil, b, nil
+	}
+	return &actor.PID{Address: addr, ID: id}, b, nil
+}
+
+func readString(b []byte) (string, []byte, error) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > maxPIDPart || uint64(len(b)-k) < n {
+		return "", nil, ErrMalformed
+	}
+	return string(b[k : k+int(n)]), b[k+int(n):], nil
+}
+
+// Marshal encodes one registered message body without a frame, for stores
+// and tests that keep messages outside the transport.
+func Marshal(msg any) ([]byte, error) {
+	if _, ok := TagOf(msg); !ok {
+		return nil, fmt.Errorf("encode %T: %w", msg, ErrUnknownType)
+	}
+	e := encoders.Get().(*encoder)
+	e.w.b = nil
+	err := e.enc.Encode(msg)
+	out := e.w.b
+	e.w.b = nil
+	encoders.Put(e)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", NameOf(msg), err)
+	}
+	return out, nil
+}
+
+// Unmarshal decodes a body that Marshal produced for a message of tag.
+func Unmarshal(tag Tag, body []byte) (any, error) {
+	e, ok := byTag[tag]
+	if !ok {
+		return nil, fmt.Errorf("tag %d: %w", tag, ErrUnknownTag)
+	}
+	return decodeBody(e, body)
+}
