@@ -8,6 +8,19 @@ const (
 	TagPong  Tag = 3
 	TagBlob  Tag = 4 // transport benchmark payload, fire-and-forget
 	TagEcho  Tag = 5 // transport benchmark request, answered by itself
+
+	TagClientPut         Tag = 10
+	TagClientPutReply    Tag = 11
+	TagClientGet         Tag = 12
+	TagClientGetReply    Tag = 13
+	TagCoordinatePut     Tag = 14
+	TagCoordinatePutDone Tag = 15
+	TagReplicaPut        Tag = 16
+	TagReplicaPutAck     Tag = 17
+	TagReplicaGet        Tag = 18
+	TagReplicaGetReply   Tag = 19
+
+	TagClusterHello Tag = 30
 )
 
 func init() {
@@ -16,4 +29,17 @@ func init() {
 	registerAs[Pong](TagPong, false)
 	registerAs[Blob](TagBlob, false)
 	registerAs[Echo](TagEcho, false)
+
+	registerAs[ClientPut](TagClientPut, false)
+	registerAs[ClientPutReply](TagClientPutReply, false)
+	registerAs[ClientGet](TagClientGet, false)
+	registerAs[ClientGetReply](TagClientGetReply, false)
+	registerAs[CoordinatePut](TagCoordinatePut, false)
+	registerAs[CoordinatePutDone](TagCoordinatePutDone, false)
+	registerAs[ReplicaPut](TagReplicaPut, false)
+	registerAs[ReplicaPutAck](TagReplicaPutAck, false)
+	registerAs[ReplicaGet](TagReplicaGet, false)
+	registerAs[ReplicaGetReply](TagReplicaGetReply, false)
+
+	registerAs[ClusterHello](TagClusterHello, false)
 }
