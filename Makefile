@@ -1,0 +1,36 @@
+# The two commands the README promises: `make run` and `make test`.
+GO      ?= go
+BIN     := bin/dynamo
+NODES   ?= 5
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: build run test bench fuzz lint clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/dynamo
+
+# Starts a local cluster of $(NODES) node processes on loopback; Ctrl-C stops it.
+run: build
+	./$(BIN) dev --nodes $(NODES)
+
+# The whole suite: vet, then every test (fuzz seed corpora included).
+test:
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 240s ./...
+
+# Actor-level benchmarks; bench/README.md holds the figures.
+bench: build
+	$(GO) run ./bench/cmd/benchall
+
+# Runs each fuzz target for FUZZTIME.
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test ./messages -run '^$$' -fuzz FuzzDecodeFrame -fuzztime $(FUZZTIME)
+
+lint:
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+
+clean:
+	rm -rf bin .dynamo-dev

@@ -1,0 +1,67 @@
+package actors
+
+import (
+	"fmt"
+	"runtime/debug"
+	"sync/atomic"
+
+	"github.com/anthdm/hollywood/actor"
+	"github.com/dynamokv/dynamo/messages"
+	"github.com/rs/zerolog"
+)
+
+// Supervisor recovers panics in the actors spawned through it. hollywood
+// v1.0.5 restarts a panicking actor with a fresh receiver after a sleep and
+// ends the whole process on the fourth panic; a storage node must not do
+// either for one bad message, so the panic is caught around Receive, the
+// message is dropped, and the actor keeps its state and goes on.
+type Supervisor struct {
+	log    zerolog.Logger
+	panics atomic.Uint64
+	// OnPanic, when set, is called after each recovered panic with the
+	// actor's kind and the message's type name (metrics hook it).
+	OnPanic func(kind, message string)
+}
+
+// NewSupervisor returns a Supervisor that logs to log.
+func NewSupervisor(log zerolog.Logger) *Supervisor {
+	return &Supervisor{log: log}
+}
+
+// Panics returns how many panics the supervisor has recovered.
+func (s *Supervisor) Panics() uint64 { return s.panics.Load() }
+
+// Spawn spawns p as kind with the supervisor's panic guard. Options are
+// hollywood's (actor.WithID, actor.WithInboxSize, ...).
+func (s *Supervisor) Spawn(e *actor.Engine, p actor.Producer, kind string, opts ...actor.OptFunc) *actor.PID {
+	opts = append(opts, actor.WithMiddleware(s.guard(kind)))
+	return e.Spawn(p, kind, opts...)
+}
+
+func (s *Supervisor) guard(kind string) actor.MiddlewareFunc {
+	return func(next actor.ReceiveFunc) actor.ReceiveFunc {
+		return func(c *actor.Context) {
+			defer func() {
+				if r := recover(); r != nil {
+					s.recovered(kind, c, r)
+				}
+			}()
+			next(c)
+		}
+	}
+}
+
+func (s *Supervisor) recovered(kind string, c *actor.Context, r any) {
+	s.panics.Add(1)
+	msgType := messages.NameOf(c.Message())
+	s.log.Error().
+		Str("actor", c.PID().String()).
+		Str("kind", kind).
+		Str("message", msgType).
+		Str("panic", fmt.Sprint(r)).
+		Bytes("stack", debug.Stack()).
+		Msg("actor panicked; message dropped, actor kept running")
+	if s.OnPanic != nil {
+		s.OnPanic(kind, msgType)
+	}
+}

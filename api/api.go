@@ -1,0 +1,92 @@
+// Package api holds the HTTP API's wire types and names, shared by the
+// node's HTTP server and the Go client, so that neither imports the other.
+//
+// The API, on every node:
+//
+//	PUT    /kv/{key}   body = value; header X-Dynamo-Context (optional); ?w=W
+//	                   200, reply header X-Dynamo-Context = the new version's context
+//	GET    /kv/{key}   ?r=R
+//	                   200: one value, the body; its context in X-Dynamo-Context
+//	                   300: concurrent siblings, JSON Siblings
+//	                   (Accept: application/json always gives the JSON form)
+//	                   404: no value
+//	DELETE /kv/{key}   header X-Dynamo-Context (required); ?w=W
+//	GET    /status     JSON Status
+//
+// Errors are JSON Error with status 400 (malformed key or context), 413
+// (key or value over the limits), 503 (quorum not reached) or 504 (the
+// node's coordinator did not answer in time).
+package api
+
+// ContextHeader carries a version context, opaque to clients.
+const ContextHeader = "X-Dynamo-Context"
+
+// KeyPrefix is the path prefix of keys; the rest of the path is the key,
+// URL-unescaped.
+const KeyPrefix = "/kv/"
+
+// Error is the body of every error reply.
+type Error struct {
+	Error string `json:"error"`
+}
+
+// Siblings is the JSON form of a read: every concurrent value, base64 in
+// JSON, and one context that covers them all.
+type Siblings struct {
+	Context  string   `json:"context"`
+	Siblings [][]byte `json:"siblings"`
+}
+
+// Status is a node's view of itself and the cluster.
+type Status struct {
+	Node         string       `json:"node"`
+	Cluster      string       `json:"cluster"`
+	Address      string       `json:"address"` // peer transport address
+	HTTP         string       `json:"http"`
+	Partitions   int          `json:"partitions"`
+	Replicas     int          `json:"replicas"`
+	ReadQuorum   int          `json:"read_quorum"`
+	WriteQuorum  int          `json:"write_quorum"`
+	Coordinators int          `json:"coordinators"`
+	Members      []Member     `json:"members"`
+	Ring         []Partition  `json:"ring"`
+	Vnodes       []uint32     `json:"vnodes"` // partitions this node runs a vnode for
+	Peers        []Peer       `json:"peers"`
+	Problems     []string     `json:"problems,omitempty"`
+	Transport    TransportCnt `json:"transport"`
+	Panics       uint64       `json:"actor_panics"`
+}
+
+// Member is one cluster member as a node sees it.
+type Member struct {
+	ID     string `json:"id"`
+	Addr   string `json:"addr"`
+	HTTP   string `json:"http,omitempty"` // learnt from the member itself; "" until then
+	Agreed bool   `json:"agreed"`         // it answered with the same Q, N and members
+	Up     bool   `json:"up"`
+}
+
+// Partition is one partition's preference list, primary first.
+type Partition struct {
+	Partition      int      `json:"partition"`
+	PreferenceList []string `json:"preference_list"`
+}
+
+// Peer is one outbound transport connection.
+type Peer struct {
+	Addr    string `json:"addr"`
+	Up      bool   `json:"up"`
+	Queued  int    `json:"queued_bytes"`
+	Sent    uint64 `json:"sent"`
+	Dropped uint64 `json:"dropped"`
+}
+
+// TransportCnt are the node transport's counters.
+type TransportCnt struct {
+	Sent             uint64 `json:"sent"`
+	Received         uint64 `json:"received"`
+	DroppedQueueFull uint64 `json:"dropped_queue_full"`
+	DroppedPeerDown  uint64 `json:"dropped_peer_down"`
+	RefusedTooLarge  uint64 `json:"refused_too_large"`
+	BadFrames        uint64 `json:"bad_frames"`
+}

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/dynamokv/dynamo/node"
+)
+
+func runNode(args []string) error {
+	d := node.DefaultConfig()
+	var cfg node.Config
+	var members string
+	fs := flag.NewFlagSet("node", flag.ContinueOnError)
+	fs.StringVar(&cfg.ID, "id", "", "node ID, unique in the cluster (required)")
+	fs.StringVar(&cfg.Cluster, "cluster", d.Cluster, "cluster name; nodes refuse peers of another cluster")
+	fs.StringVar(&cfg.Listen, "listen", d.Listen, "host:port for the peer transport")
+	fs.StringVar(&cfg.Advertise, "advertise", "", "host:port peers dial (default: --listen)")
+	fs.StringVar(&cfg.HTTP, "http", "", "host:port for the HTTP API (empty: none)")
+	fs.StringVar(&members, "members", "", "static members in join order: id=host:port,id=host:port,...")
+	fs.IntVar(&cfg.Partitions, "partitions", d.Partitions, "Q, fixed partitions (power of two)")
+	fs.IntVar(&cfg.Replicas, "n", d.Replicas, "N, replicas per key")
+	fs.IntVar(&cfg.ReadQuorum, "r", d.ReadQuorum, "default read quorum R")
+	fs.IntVar(&cfg.WriteQuorum, "w", d.WriteQuorum, "default write quorum W")
+	fs.DurationVar(&cfg.RequestTimeout, "timeout", d.RequestTimeout, "how long a coordinator waits for replicas")
+	fs.IntVar(&cfg.Coordinators, "coordinators", d.Coordinators, "coordinator actors on this node")
+	fs.StringVar(&cfg.Storage, "storage", d.Storage, "pebble or memory")
+	fs.StringVar(&cfg.DataDir, "data", "", "data directory (pebble storage)")
+	fs.BoolVar(&cfg.SyncWrites, "sync", false, "fsync every write batch (survives power loss)")
+	fs.IntVar(&cfg.MaxKeySize, "max-key", d.MaxKeySize, "largest key in bytes")
+	fs.IntVar(&cfg.MaxValueSize, "max-value", d.MaxValueSize, "largest value in bytes")
+	fs.IntVar(&cfg.MaxFrameSize, "max-frame", d.MaxFrameSize, "largest message on the wire in bytes")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "node certificate (PEM) for mutual TLS between nodes")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "node private key (PEM)")
+	fs.StringVar(&cfg.TLSCA, "tls-ca", "", "cluster CA certificate (PEM)")
+	fs.StringVar(&cfg.LogLevel, "log-level", d.LogLevel, "debug, info, warn or error")
+	fs.StringVar(&cfg.LogFormat, "log-format", d.LogFormat, "console or json")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	if members != "" {
+		cfg.Members = strings.Split(members, ",")
+	}
+	n, err := node.New(cfg, os.Stderr)
+	if err != nil {
+		return err
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	s := <-sig
+	n.Logger().Info().Str("signal", s.String()).Msg("stopping")
+	n.Stop()
+	return nil
+}

@@ -1,0 +1,222 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+)
+
+// Config describes one node process. Zero fields take the defaults of
+// DefaultConfig when passed through WithDefaults; Validate says what is
+// wrong with a Config in words an operator can act on.
+type Config struct {
+	// ID names the node in the cluster; unique among members. Required.
+	ID string
+	// Cluster is the cluster's name; nodes refuse peers of another cluster.
+	Cluster string
+	// Listen is the host:port the node's peer transport listens on.
+	Listen string
+	// Advertise is the host:port peers use to reach this node; default Listen.
+	// It must be concrete (no port 0, no unspecified host): actor PIDs carry it.
+	Advertise string
+	// HTTP is the host:port of the client API; "" serves no HTTP.
+	HTTP string
+
+	// Members is the static member list, in join order, as "id=host:port"
+	// (peer addresses). Empty means a cluster of this node alone. Every
+	// member must be given the same list.
+	Members []string
+	// Partitions is Q, the fixed number of partitions (a power of two).
+	Partitions int
+	// Replicas is N, the number of replicas of each key.
+	Replicas int
+	// ReadQuorum and WriteQuorum are the default R and W.
+	ReadQuorum, WriteQuorum int
+	// RequestTimeout ends a coordinator's wait for replicas.
+	RequestTimeout time.Duration
+	// Coordinators is how many coordinator actors the node runs; requests
+	// are spread over them by key hash.
+	Coordinators int
+
+	// Storage is "pebble" (on disk under DataDir) or "memory" (lost on exit).
+	Storage string
+	// DataDir holds the node's Pebble store; required for pebble storage.
+	DataDir string
+	// SyncWrites fsyncs every write batch, so acknowledged writes survive
+	// power loss, not only a crash of the process.
+	SyncWrites bool
+	// MaxKeySize and MaxValueSize bound what a client may store, in bytes.
+	MaxKeySize, MaxValueSize int
+
+	// TLSCert, TLSKey and TLSCA turn on mutual TLS between nodes: the node's
+	// certificate and key, and the CA that signs every member's certificate.
+	TLSCert, TLSKey, TLSCA string
+	// MaxFrameSize bounds one message on the wire, in bytes.
+	MaxFrameSize int
+	// PeerQueueBytes bounds what waits for one peer; overflow is dropped.
+	PeerQueueBytes int
+	// DialTimeout bounds one connection attempt to a peer.
+	DialTimeout time.Duration
+
+	// LogLevel is debug, info, warn or error; LogFormat is json or console.
+	LogLevel, LogFormat string
+}
+
+// DefaultConfig returns the defaults every unset field takes.
+func DefaultConfig() Config {
+	return Config{
+		Cluster:        "dynamo",
+		Listen:         "127.0.0.1:7001",
+		Partitions:     64,
+		Replicas:       3,
+		ReadQuorum:     2,
+		WriteQuorum:    2,
+		RequestTimeout: time.Second,
+		Coordinators:   4,
+		Storage:        "pebble",
+		MaxKeySize:     1 << 10,
+		MaxValueSize:   1 << 20,
+		MaxFrameSize:   4 << 20,
+		PeerQueueBytes: 64 << 20,
+		DialTimeout:    time.Second,
+		LogLevel:       "info",
+		LogFormat:      "console",
+	}
+}
+
+// WithDefaults returns c with every zero field set to its default.
+func (c Config) WithDefaults() Config {
+	d := DefaultConfig()
+	setS := func(v *string, def string) {
+		if *v == "" {
+			*v = def
+		}
+	}
+	setI := func(v *int, def int) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	setS(&c.Cluster, d.Cluster)
+	setS(&c.Listen, d.Listen)
+	setS(&c.Advertise, c.Listen)
+	setS(&c.Storage, d.Storage)
+	setS(&c.LogLevel, d.LogLevel)
+	setS(&c.LogFormat, d.LogFormat)
+	setI(&c.Partitions, d.Partitions)
+	setI(&c.Replicas, d.Replicas)
+	setI(&c.ReadQuorum, d.ReadQuorum)
+	setI(&c.WriteQuorum, d.WriteQuorum)
+	setI(&c.Coordinators, d.Coordinators)
+	setI(&c.MaxKeySize, d.MaxKeySize)
+	setI(&c.MaxValueSize, d.MaxValueSize)
+	setI(&c.MaxFrameSize, d.MaxFrameSize)
+	setI(&c.PeerQueueBytes, d.PeerQueueBytes)
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = d.RequestTimeout
+	}
+	if c.DialTimeout == 0 {
+		c.DialTimeout = d.DialTimeout
+	}
+	return c
+}
+
+// Validate reports every problem with c, joined, or nil.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.ID == "" {
+		bad("id: required (a name unique in the cluster, e.g. n1)")
+	}
+	if err := checkHostPort(c.Listen, true); err != nil {
+		bad("listen %q: %v", c.Listen, err)
+	}
+	if err := checkHostPort(c.Advertise, false); err != nil {
+		bad("advertise %q: %v", c.Advertise, err)
+	}
+	if c.HTTP != "" {
+		if err := checkHostPort(c.HTTP, true); err != nil {
+			bad("http %q: %v", c.HTTP, err)
+		}
+	}
+	if c.Partitions < 1 || c.Partitions > 1<<16 || c.Partitions&(c.Partitions-1) != 0 {
+		bad("partitions %d: want a power of two from 1 to 65536", c.Partitions)
+	}
+	if c.Replicas < 1 {
+		bad("replicas %d: want at least 1", c.Replicas)
+	}
+	if c.ReadQuorum < 1 || c.ReadQuorum > c.Replicas {
+		bad("read quorum %d: want 1..replicas (%d)", c.ReadQuorum, c.Replicas)
+	}
+	if c.WriteQuorum < 1 || c.WriteQuorum > c.Replicas {
+		bad("write quorum %d: want 1..replicas (%d)", c.WriteQuorum, c.Replicas)
+	}
+	if c.Coordinators < 1 || c.Coordinators > 256 {
+		bad("coordinators %d: want 1 to 256", c.Coordinators)
+	}
+	if c.RequestTimeout <= 0 {
+		bad("request timeout %v: want a positive duration", c.RequestTimeout)
+	}
+	switch c.Storage {
+	case "pebble":
+		if c.DataDir == "" {
+			bad("data dir: required for pebble storage (or use memory storage)")
+		}
+	case "memory":
+	default:
+		bad("storage %q: want pebble or memory", c.Storage)
+	}
+	if c.MaxKeySize < 1 {
+		bad("max key size %d: want at least 1", c.MaxKeySize)
+	}
+	if c.MaxValueSize < 0 {
+		bad("max value size %d: want at least 0", c.MaxValueSize)
+	}
+	if c.MaxFrameSize < 1024 {
+		bad("max frame size %d: want at least 1024", c.MaxFrameSize)
+	} else if c.MaxValueSize+c.MaxKeySize+64<<10 > c.MaxFrameSize {
+		bad("max frame size %d: must exceed max key + value size (%d) by 64 KiB for headers and clocks",
+			c.MaxFrameSize, c.MaxKeySize+c.MaxValueSize)
+	}
+	if c.PeerQueueBytes < c.MaxFrameSize {
+		bad("peer queue %d bytes: must hold at least one frame (%d)", c.PeerQueueBytes, c.MaxFrameSize)
+	}
+	if c.DialTimeout <= 0 {
+		bad("dial timeout %v: want a positive duration", c.DialTimeout)
+	}
+	tls := 0
+	for _, f := range []string{c.TLSCert, c.TLSKey, c.TLSCA} {
+		if f != "" {
+			tls++
+		}
+	}
+	if tls != 0 && tls != 3 {
+		bad("tls: give all of cert, key and CA, or none")
+	}
+	if _, err := ParseMembers(c.Members); err != nil {
+		bad("members: %v", err)
+	}
+	return errors.Join(errs...)
+}
+
+func checkHostPort(addr string, listen bool) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("want host:port")
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 0 || p > 65535 {
+		return fmt.Errorf("port %q is not a number from 0 to 65535", port)
+	}
+	if !listen {
+		if p == 0 {
+			return fmt.Errorf("port 0 cannot be advertised: peers must know the real port")
+		}
+		if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+			return fmt.Errorf("host %q cannot be advertised: give the address peers dial", host)
+		}
+	}
+	return nil
+}

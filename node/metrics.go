@@ -1,0 +1,43 @@
+package node
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics are the node's Prometheus metrics, on its own registry so that
+// several nodes in one test process do not collide.
+type metrics struct {
+	reg    *prometheus.Registry
+	panics *prometheus.CounterVec
+}
+
+func newMetrics(n *Node) *metrics {
+	m := &metrics{reg: prometheus.NewRegistry()}
+	m.panics = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "dynamo_actor_panics_total",
+		Help: "Panics recovered in actors, by actor kind and message type.",
+	}, []string{"kind", "message"})
+	m.reg.MustRegister(m.panics, prometheus.NewGoCollector())
+	counter := func(name, help string, get func() uint64) {
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
+			func() float64 { return float64(get()) }))
+	}
+	counter("dynamo_transport_sent_total", "Frames written to peers.", func() uint64 { return n.transport.Stats().Sent })
+	counter("dynamo_transport_received_total", "Frames received from peers.", func() uint64 { return n.transport.Stats().Received })
+	counter("dynamo_transport_dropped_queue_full_total", "Frames dropped because a peer's queue was full.",
+		func() uint64 { return n.transport.Stats().DroppedQueueFull })
+	counter("dynamo_transport_dropped_peer_down_total", "Frames dropped because their peer was down.",
+		func() uint64 { return n.transport.Stats().DroppedPeerDown })
+	counter("dynamo_transport_refused_too_large_total", "Frames refused at the sender for their size.",
+		func() uint64 { return n.transport.Stats().RefusedTooLarge })
+	counter("dynamo_transport_bad_frames_total", "Received frames dropped as oversized or undecodable.",
+		func() uint64 { return n.transport.Stats().BadFrames })
+	return m
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}

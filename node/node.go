@@ -1,0 +1,225 @@
+// Package node wires one node process: from a Config it builds the logger,
+// the msgpack transport, the actor engine, the store, the ring and the
+// node's actors (ping, membership, one vnode per partition replica, the
+// coordinators) and the HTTP API, and stops them in order.
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/anthdm/hollywood/actor"
+	"github.com/dynamokv/dynamo/actors"
+	"github.com/dynamokv/dynamo/cluster"
+	"github.com/dynamokv/dynamo/messages"
+	"github.com/dynamokv/dynamo/store"
+	"github.com/dynamokv/dynamo/transport"
+	"github.com/rs/zerolog"
+)
+
+// Node is one running node.
+type Node struct {
+	cfg          Config
+	log          zerolog.Logger
+	engine       *actor.Engine
+	transport    *transport.TCP
+	supervisor   *actors.Supervisor
+	store        store.Store
+	ring         *cluster.Ring
+	view         *actors.MemberView
+	vnodes       []uint32
+	coordinators []*actor.PID
+	actorPIDs    []*actor.PID
+	metrics      *metrics
+	http         *http.Server
+	httpAddr     string
+	stopOnce     sync.Once
+}
+
+// New validates cfg (after defaults), starts the node and returns it. Log
+// output goes to logOut (stderr when nil).
+func New(cfg Config, logOut io.Writer) (*Node, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("node config: %w", err)
+	}
+	log, err := NewLogger(logOut, cfg.LogFormat, cfg.LogLevel)
+	if err != nil {
+		return nil, err
+	}
+	log = log.With().Str("node", cfg.ID).Logger()
+	RouteSlog(log)
+
+	members, _ := ParseMembers(cfg.Members) // Validate checked them
+	if len(members) == 0 {
+		members = []cluster.Member{{ID: cfg.ID, Addr: cfg.Advertise}}
+	}
+	self := -1
+	for i, m := range members {
+		if m.ID == cfg.ID {
+			self = i
+		}
+	}
+	if self < 0 {
+		return nil, fmt.Errorf("node config: node %s is not in the member list", cfg.ID)
+	}
+	if members[self].Addr != cfg.Advertise {
+		return nil, fmt.Errorf("node config: member %s is listed at %s but advertises %s",
+			cfg.ID, members[self].Addr, cfg.Advertise)
+	}
+	ring, err := cluster.NewRing(cfg.Partitions, cfg.Replicas, members)
+	if err != nil {
+		return nil, fmt.Errorf("node config: %w", err)
+	}
+	tlsConf, err := loadTLS(cfg.TLSCert, cfg.TLSKey, cfg.TLSCA)
+	if err != nil {
+		return nil, err
+	}
+	st, err := openStore(cfg)
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{cfg: cfg, log: log, store: st, ring: ring, view: &actors.MemberView{}}
+	n.supervisor = actors.NewSupervisor(log)
+	n.metrics = newMetrics(n)
+	n.supervisor.OnPanic = func(kind, msg string) { n.metrics.panics.WithLabelValues(kind, msg).Inc() }
+
+	n.transport, err = transport.NewTCP(transport.TCPConfig{
+		ListenAddr:    cfg.Listen,
+		AdvertiseAddr: cfg.Advertise,
+		Cluster:       cfg.Cluster,
+		TLS:           tlsConf,
+		DialTimeout:   cfg.DialTimeout,
+		QueueBytes:    cfg.PeerQueueBytes,
+		MaxFrameSize:  cfg.MaxFrameSize,
+		Logger:        log.With().Str("component", "transport").Logger(),
+	})
+	if err != nil {
+		_ = st.Close()
+		return nil, fmt.Errorf("start transport on %s: %w", cfg.Listen, err)
+	}
+	n.engine, err = actor.NewEngine(actor.NewEngineConfig().WithRemote(n.transport))
+	if err != nil {
+		n.transport.Stop().Wait()
+		_ = st.Close()
+		return nil, fmt.Errorf("start actor engine: %w", err)
+	}
+	if cfg.HTTP != "" {
+		// Listen before the actors start, so a port in use fails the start.
+		l, err := net.Listen("tcp", cfg.HTTP)
+		if err != nil {
+			n.transport.Stop().Wait()
+			_ = st.Close()
+			return nil, fmt.Errorf("listen for HTTP on %s: %w", cfg.HTTP, err)
+		}
+		n.httpAddr = l.Addr().String()
+		n.http = &http.Server{Handler: (&httpAPI{n: n}).routes(), ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := n.http.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error().Err(err).Msg("HTTP server stopped")
+			}
+		}()
+	}
+	n.spawnActors(members)
+	log.Info().Str("listen", n.transport.Address()).Str("http", n.httpAddr).
+		Int("vnodes", len(n.vnodes)).Int("members", len(members)).Msg("node started")
+	return n, nil
+}
+
+func openStore(cfg Config) (store.Store, error) {
+	if cfg.Storage == "memory" {
+		return store.NewMemory(), nil
+	}
+	st, err := store.OpenPebble(store.Options{Dir: cfg.DataDir, Sync: cfg.SyncWrites})
+	if err != nil {
+		return nil, fmt.Errorf("open store in %s: %w", cfg.DataDir, err)
+	}
+	return st, nil
+}
+
+func (n *Node) spawnActors(members []cluster.Member) {
+	cfg, e, sup := n.cfg, n.engine, n.supervisor
+	n.actorPIDs = append(n.actorPIDs,
+		sup.Spawn(e, actors.NewPinger(cfg.ID), actors.PingKind, actor.WithID(actors.PingID)))
+
+	hello := messages.ClusterHello{Node: cfg.ID, Cluster: cfg.Cluster, Partitions: cfg.Partitions,
+		Replicas: cfg.Replicas, HTTP: n.httpAddr}
+	for _, m := range members {
+		hello.Members = append(hello.Members, messages.ClusterMember{ID: m.ID, Addr: m.Addr})
+	}
+	n.actorPIDs = append(n.actorPIDs, sup.Spawn(e, actors.NewMembership(actors.MembershipConfig{
+		Self: hello, Interval: time.Second, View: n.view,
+		Log: n.log.With().Str("component", "membership").Logger(),
+	}), actors.PingKind, actor.WithID(actors.MembershipID)))
+
+	for _, p := range n.ring.PartitionsOf(cfg.ID) {
+		part := uint32(p)
+		n.vnodes = append(n.vnodes, part)
+		n.actorPIDs = append(n.actorPIDs, sup.Spawn(e, actors.NewVnode(actors.VnodeConfig{
+			Node: cfg.ID, Partition: part, Store: n.store,
+			Log:             n.log.With().Uint32("partition", part).Logger(),
+			Now:             func() int64 { return time.Now().UnixNano() },
+			MaxClockEntries: 0,
+		}), actors.VnodeKind, actor.WithID(actors.VnodeID(part))))
+	}
+	for i := 0; i < cfg.Coordinators; i++ {
+		pid := sup.Spawn(e, actors.NewCoordinator(actors.CoordinatorConfig{
+			Node: cfg.ID, Ring: n.ring, ReadQuorum: cfg.ReadQuorum, WriteQuorum: cfg.WriteQuorum,
+			Timeout: cfg.RequestTimeout, Down: n.view.Down,
+			Log: n.log.With().Str("component", "coordinator").Logger(),
+		}), actors.CoordinatorKind, actor.WithID(fmt.Sprint(i)))
+		n.coordinators = append(n.coordinators, pid)
+		n.actorPIDs = append(n.actorPIDs, pid)
+	}
+}
+
+// Engine returns the node's actor engine, for spawning more actors.
+func (n *Node) Engine() *actor.Engine { return n.engine }
+
+// Supervisor returns the panic guard the node's actors are spawned with.
+func (n *Node) Supervisor() *actors.Supervisor { return n.supervisor }
+
+// Address returns the node's advertised peer address.
+func (n *Node) Address() string { return n.transport.Address() }
+
+// HTTPAddr returns the address the HTTP API listens on, "" when none.
+func (n *Node) HTTPAddr() string { return n.httpAddr }
+
+// Logger returns the node's logger.
+func (n *Node) Logger() zerolog.Logger { return n.log }
+
+// Transport returns the node's transport, for its counters.
+func (n *Node) Transport() transport.Transport { return n.transport }
+
+// Ring returns the node's ring.
+func (n *Node) Ring() *cluster.Ring { return n.ring }
+
+// Stop stops the node: HTTP first (no new work), then the actors (what is
+// in their inboxes is handled), the transport, and the store last, so that
+// every write a vnode acknowledged is in the store when it closes. It is
+// safe to call more than once.
+func (n *Node) Stop() {
+	n.stopOnce.Do(func() {
+		if n.http != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = n.http.Shutdown(ctx)
+			cancel()
+		}
+		for i := len(n.actorPIDs) - 1; i >= 0; i-- {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			<-n.engine.PoisonCtx(ctx, n.actorPIDs[i]).Done()
+			cancel()
+		}
+		n.transport.Stop().Wait()
+		if err := n.store.Close(); err != nil {
+			n.log.Error().Err(err).Msg("close store")
+		}
+		n.log.Info().Msg("node stopped")
+	})
+}
