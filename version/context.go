@@ -1,0 +1,90 @@
+package version
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// Limits on client-supplied contexts. Contexts come from untrusted clients,
+// so they are bounded well above what MaxClockEntries produces but far
+// below anything that could hurt a server.
+const (
+	MaxContextSize    = 4 << 10 // bytes of the encoded string
+	MaxContextEntries = 64
+)
+
+// Every DecodeContext error wraps ErrInvalidContext, so callers can map all
+// of them to a single "bad request", plus one of the specific causes.
+var (
+	ErrInvalidContext        = errors.New("version: invalid context")
+	ErrContextTooLarge       = errors.New("context too large")
+	ErrContextTooManyEntries = errors.New("context has too many entries")
+	ErrContextBase64         = errors.New("context is not base64url")
+	ErrContextMsgpack        = errors.New("context is not a msgpack clock")
+	ErrContextEntry          = errors.New("context entry has empty node or zero counter")
+)
+
+// EncodeContext renders a clock as the opaque string handed to clients:
+// URL-safe so it can travel in headers and query strings. The empty clock
+// is the empty string.
+func EncodeContext(c Clock) string {
+	if len(c) == 0 {
+		return ""
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(c) * 32)
+	enc := msgpack.GetEncoder()
+	enc.Reset(&buf)
+	// Writing to a bytes.Buffer cannot fail.
+	_ = c.EncodeMsgpack(enc)
+	msgpack.PutEncoder(enc)
+	return base64.RawURLEncoding.EncodeToString(buf.Bytes())
+}
+
+// DecodeContext parses a string from EncodeContext. The empty string is the
+// empty clock. Errors wrap ErrInvalidContext and a specific cause; no input
+// makes it panic.
+func DecodeContext(s string) (Clock, error) {
+	if s == "" {
+		return nil, nil
+	}
+	if len(s) > MaxContextSize {
+		return nil, contextErr(ErrContextTooLarge, fmt.Errorf("%d bytes > %d", len(s), MaxContextSize))
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, contextErr(ErrContextBase64, err)
+	}
+	r := bytes.NewReader(raw)
+	dec := msgpack.GetDecoder()
+	dec.Reset(r)
+	c, err := decodeClock(dec, MaxContextEntries)
+	msgpack.PutDecoder(dec)
+	switch {
+	case errors.Is(err, errTooManyEntries):
+		return nil, contextErr(ErrContextTooManyEntries, err)
+	case errors.Is(err, ErrClockUnsorted), errors.Is(err, ErrClockDuplicate):
+		return nil, fmt.Errorf("%w: %w", ErrInvalidContext, err)
+	case err != nil:
+		return nil, contextErr(ErrContextMsgpack, err)
+	case r.Len() != 0:
+		return nil, contextErr(ErrContextMsgpack, fmt.Errorf("%d trailing bytes", r.Len()))
+	}
+	for _, e := range c {
+		if e.Node == "" || e.Counter == 0 {
+			return nil, contextErr(ErrContextEntry, fmt.Errorf("%q:%d", e.Node, e.Counter))
+		}
+	}
+	if len(c) == 0 {
+		return nil, nil
+	}
+	return c, nil
+}
+
+func contextErr(cause, detail error) error {
+	return fmt.Errorf("%w: %w: %w", ErrInvalidContext, cause, detail)
+}

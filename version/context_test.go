@@ -1,0 +1,138 @@
+package version
+
+import (
+	"encoding/base64"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+func manyEntries(n int) Clock {
+	c := make(Clock, n)
+	for i := range c {
+		c[i] = Entry{Node: "n" + strconv.Itoa(1000+i), Counter: uint64(i + 1), Stamp: int64(i) << 40}
+	}
+	return c
+}
+
+func TestContextRoundTrip(t *testing.T) {
+	tests := []struct {
+		name string
+		in   Clock
+	}{
+		{"one", cl("a:1@1")},
+		{"typical", Clock{{"node-1", 17, 1700000000000000000}, {"node-2", 3, 1700000000000000001}, {"node-3", 1, -5}}},
+		{"large counters", Clock{{"a", 1<<64 - 1, 1<<63 - 1}, {"b", 1 << 40, -1 << 63}}},
+		{"at entry limit", manyEntries(MaxContextEntries)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := EncodeContext(tt.in)
+			if strings.ContainsAny(s, "+/=") {
+				t.Fatalf("context %q is not URL-safe", s)
+			}
+			got, err := DecodeContext(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !got.identical(tt.in) {
+				t.Fatalf("round trip = %#v, want %#v", got, tt.in)
+			}
+		})
+	}
+	for _, empty := range []Clock{nil, {}} {
+		if s := EncodeContext(empty); s != "" {
+			t.Fatalf("EncodeContext(%#v) = %q", empty, s)
+		}
+	}
+	if c, err := DecodeContext(""); c != nil || err != nil {
+		t.Fatalf(`DecodeContext("") = %v, %v`, c, err)
+	}
+}
+
+// rawContext encodes arbitrary msgpack as a context string.
+func rawContext(t *testing.T, v any) string {
+	t.Helper()
+	b, err := msgpack.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func TestDecodeContextErrors(t *testing.T) {
+	type e = map[string]any
+	valid := EncodeContext(cl("a:1 b:2"))
+	oversized := Clock{{Node: strings.Repeat("x", 3500), Counter: 1}}
+	tests := []struct {
+		name string
+		in   string
+		want error
+	}{
+		{"too large", strings.Repeat("A", MaxContextSize+1), ErrContextTooLarge},
+		{"too large but valid", EncodeContext(oversized), ErrContextTooLarge},
+		{"bad base64 char", "a!b", ErrContextBase64},
+		{"padded base64", valid + "==", ErrContextBase64},
+		{"standard alphabet", "+/+/", ErrContextBase64},
+		{"truncated base64", "A", ErrContextBase64},
+		{"not msgpack", base64.RawURLEncoding.EncodeToString([]byte{0xc1}), ErrContextMsgpack},
+		{"truncated msgpack", base64.RawURLEncoding.EncodeToString(mustDecode(t, valid)[:10]), ErrContextMsgpack},
+		{"trailing bytes", base64.RawURLEncoding.EncodeToString(append(mustDecode(t, valid), 0)), ErrContextMsgpack},
+		{"not an array", rawContext(t, "hello"), ErrContextMsgpack},
+		{"entry not a map", rawContext(t, []any{1, 2}), ErrContextMsgpack},
+		{"counter not a number", rawContext(t, []any{e{"n": "a", "c": "x"}}), ErrContextMsgpack},
+		{"too many entries", EncodeContext(manyEntries(MaxContextEntries + 1)), ErrContextTooManyEntries},
+		{"forged huge count", base64.RawURLEncoding.EncodeToString([]byte{0xdd, 0xff, 0xff, 0xff, 0xff}), ErrContextTooManyEntries},
+		{"unsorted", rawContext(t, []any{e{"n": "b", "c": 1}, e{"n": "a", "c": 1}}), ErrClockUnsorted},
+		{"duplicate", rawContext(t, []any{e{"n": "a", "c": 1}, e{"n": "a", "c": 2}}), ErrClockDuplicate},
+		{"empty node", rawContext(t, []any{e{"n": "", "c": 1}}), ErrContextEntry},
+		{"missing node", rawContext(t, []any{e{"c": 1}}), ErrContextEntry},
+		{"zero counter", rawContext(t, []any{e{"n": "a", "c": 0}}), ErrContextEntry},
+		{"deeply nested unknown field", rawContext(t, []any{e{"n": "a", "c": 1, "z": nested(100)}}), ErrContextMsgpack},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := DecodeContext(tt.in)
+			if err == nil {
+				t.Fatalf("DecodeContext accepted %v", c)
+			}
+			if !errors.Is(err, ErrInvalidContext) || !errors.Is(err, tt.want) {
+				t.Fatalf("error %q does not wrap %q", err, tt.want)
+			}
+			if c != nil {
+				t.Fatalf("clock %v returned with error", c)
+			}
+		})
+	}
+}
+
+func TestDecodeContextIgnoresUnknownFields(t *testing.T) {
+	s := rawContext(t, []any{map[string]any{"n": "a", "c": 2, "t": 5, "future": []any{1, map[string]any{"k": "v"}}}})
+	c, err := DecodeContext(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.identical(cl("a:2@5")) {
+		t.Fatalf("got %#v", c)
+	}
+}
+
+func nested(depth int) any {
+	var v any = 1
+	for i := 0; i < depth; i++ {
+		v = []any{v}
+	}
+	return v
+}
+
+func mustDecode(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

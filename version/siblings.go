@@ -1,0 +1,220 @@
+package version
+
+import (
+	"bytes"
+	"cmp"
+	"slices"
+	"strings"
+)
+
+// Version is one sibling of a key: the write event Dot, the causal past
+// Context the client supplied with it, and the value. Deleted versions are
+// tombstones; they take part in causality exactly like values so a delete
+// can hide the writes it saw and nothing else.
+type Version struct {
+	Dot     Dot    `msgpack:"d"`
+	Context Clock  `msgpack:"c"`
+	Value   []byte `msgpack:"v"`
+	Deleted bool   `msgpack:"x"`
+}
+
+// Clock returns Context advanced by the version's own dot: everything this
+// version has seen, including itself.
+func (v Version) Clock() Clock {
+	c := make(Clock, len(v.Context), len(v.Context)+1)
+	copy(c, v.Context)
+	return c.with(v.Dot.entry())
+}
+
+// ObsoletedBy reports whether w makes v redundant: w's writer had seen v,
+// or w is the very same event.
+func (v Version) ObsoletedBy(w Version) bool {
+	return w.Context.Contains(v.Dot) || w.Dot.sameEvent(v.Dot)
+}
+
+// identical reports whether a and b carry exactly the same data.
+func identical(a, b Version) bool {
+	return a.Dot == b.Dot && a.Deleted == b.Deleted &&
+		bytes.Equal(a.Value, b.Value) && a.Context.identical(b.Context)
+}
+
+// compareVersions is a total order over version content. Two versions
+// with the same dot but different content can only come from a node that
+// reissued counters after losing its data; resolving them by a fixed order
+// keeps every replica converging on the same survivor.
+func compareVersions(a, b Version) int {
+	if c := cmp.Compare(a.Dot.Stamp, b.Dot.Stamp); c != 0 {
+		return c
+	}
+	if a.Deleted != b.Deleted {
+		if a.Deleted {
+			return 1
+		}
+		return -1
+	}
+	if c := bytes.Compare(a.Value, b.Value); c != 0 {
+		return c
+	}
+	return compareClocks(a.Context, b.Context)
+}
+
+// byDot is the canonical sibling order; among equal dots the preferred
+// version sorts first.
+func byDot(a, b Version) int {
+	if c := strings.Compare(a.Dot.Node, b.Dot.Node); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Dot.Counter, b.Dot.Counter); c != 0 {
+		return c
+	}
+	return compareVersions(b, a)
+}
+
+// Siblings is the set of concurrent versions stored for a key, kept in
+// canonical order by Dot.Node then Dot.Counter.
+type Siblings []Version
+
+// Add applies the replica rule for an incoming version: existing versions
+// obsoleted by v are dropped, and v itself is dropped when an existing
+// version already covers it. Adding a version twice changes nothing.
+func (s Siblings) Add(v Version) Siblings {
+	all := make(Siblings, len(s), len(s)+1)
+	copy(all, s)
+	return prune(append(all, v))
+}
+
+// Reconcile merges the answers of several replicas into one set: the union
+// with every obsoleted version removed. The result does not depend on the
+// order of the sets or of the versions within them.
+func Reconcile(sets ...Siblings) Siblings {
+	n := 0
+	for _, s := range sets {
+		n += len(s)
+	}
+	if n == 0 {
+		return nil
+	}
+	all := make(Siblings, 0, n)
+	for _, s := range sets {
+		all = append(all, s...)
+	}
+	return prune(all)
+}
+
+// prune sorts vs in place and keeps the versions no other member
+// obsoletes. Judging against the whole union rather than pairwise in
+// arrival order is what makes Add and Reconcile order-independent.
+func prune(vs Siblings) Siblings {
+	slices.SortFunc(vs, byDot)
+	n := 0
+	for i := range vs {
+		if n > 0 && vs[n-1].Dot.sameEvent(vs[i].Dot) {
+			continue
+		}
+		vs[n] = vs[i]
+		n++
+	}
+	vs = vs[:n]
+
+	// Sibling sets are tiny; avoid a heap allocation in the common case.
+	var small [16]bool
+	var dead []bool
+	if n <= len(small) {
+		dead = small[:n]
+	} else {
+		dead = make([]bool, n)
+	}
+	for i := range vs {
+		for j := range vs {
+			if i != j && vs[j].Context.Contains(vs[i].Dot) {
+				dead[i] = true
+				break
+			}
+		}
+	}
+	out := vs[:0]
+	for i, v := range vs {
+		if !dead[i] {
+			out = append(out, v)
+		}
+	}
+	// Clear the tail so dropped values can be collected.
+	clear(vs[len(out):])
+	if len(out) == 0 {
+		return nil
+	}
+	return slices.Clip(out)
+}
+
+// Context is the merge of every sibling's clock. A GET returns it, and a
+// PUT that supplies it replaces all of these siblings.
+func (s Siblings) Context() Clock {
+	var c Clock
+	for _, v := range s {
+		c = Merge(c, v.Context).with(v.Dot.entry())
+	}
+	return c
+}
+
+// Live returns the siblings that are not tombstones.
+func (s Siblings) Live() Siblings {
+	var out Siblings
+	for _, v := range s {
+		if !v.Deleted {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// Equal reports whether s and o hold the same versions, in any order.
+func (s Siblings) Equal(o Siblings) bool {
+	if len(s) != len(o) {
+		return false
+	}
+	a, b := slices.Clone(s), slices.Clone(o)
+	slices.SortFunc(a, byDot)
+	slices.SortFunc(b, byDot)
+	for i := range a {
+		if !identical(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// NextDot returns the dot a coordinating node assigns to a new write. The
+// counter exceeds every counter of node the coordinator knows for the key,
+// both in the client's context and in its local siblings, so concurrent
+// writes through the same node get distinct dots.
+func NextDot(node string, local Siblings, ctx Clock, now int64) Dot {
+	max := ctx.Get(node)
+	for _, v := range local {
+		if v.Dot.Node == node && v.Dot.Counter > max {
+			max = v.Dot.Counter
+		}
+		if c := v.Context.Get(node); c > max {
+			max = c
+		}
+	}
+	return Dot{Node: node, Counter: max + 1, Stamp: now}
+}
+
+// NewVersion builds the version a coordinating node stores for a PUT or
+// DELETE with context ctx. The context is truncated to maxEntries-1 entries
+// so the version's Clock has at most maxEntries; maxEntries <= 0 means
+// MaxClockEntries. value is retained, not copied; tombstones carry none.
+func NewVersion(node string, local Siblings, ctx Clock, value []byte, deleted bool, now int64, maxEntries int) Version {
+	if maxEntries <= 0 {
+		maxEntries = MaxClockEntries
+	}
+	if deleted {
+		value = nil
+	}
+	return Version{
+		Dot:     NextDot(node, local, ctx, now),
+		Context: ctx.Truncate(maxEntries - 1),
+		Value:   value,
+		Deleted: deleted,
+	}
+}
