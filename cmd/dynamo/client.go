@@ -1,7 +1,270 @@
 package main
 
-import "fmt"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/dynamokv/dynamo/api"
+	"github.com/dynamokv/dynamo/client"
+)
+
+// errNotFound makes `dynamo get` exit with status 1 and say so.
+var errNotFound = errors.New("not found")
 
 func runClient(cmd string, args []string) error {
-	return fmt.Errorf("%s: the data path is not built into this binary yet", cmd)
+	err := runClientTo(os.Stdout, cmd, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil // the flag package printed the usage
+	}
+	return err
+}
+
+// clientFlags are the flags every client command takes.
+type clientFlags struct {
+	fs      *flag.FlagSet
+	node    *string
+	mode    *string
+	timeout *time.Duration
+	cluster *string
+}
+
+func newClientFlags(cmd string) *clientFlags {
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	return &clientFlags{
+		fs:      fs,
+		node:    fs.String("node", "http://127.0.0.1:8001", "HTTP URL of a node; several, comma-separated, are tried in turn"),
+		mode:    fs.String("mode", "http", "protocol: http, or native (msgpack over the peer transport)"),
+		timeout: fs.Duration("timeout", 3*time.Second, "bound on the request, retries included"),
+		cluster: fs.String("cluster", "", "cluster name, for native mode (default: the one the node reports)"),
+	}
+}
+
+func (f *clientFlags) config() (client.Config, error) {
+	cfg := client.Config{Timeout: *f.timeout, Cluster: *f.cluster}
+	for _, s := range strings.Split(*f.node, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			cfg.Seeds = append(cfg.Seeds, s)
+		}
+	}
+	switch *f.mode {
+	case "http":
+		cfg.Mode = client.ModeHTTP
+	case "native":
+		cfg.Mode = client.ModeNative
+	default:
+		return cfg, fmt.Errorf("--mode %q: want http or native", *f.mode)
+	}
+	return cfg, nil
+}
+
+// parse parses args, flags before or after the positionals, and checks
+// the number of positionals.
+func (f *clientFlags) parse(args []string, usage string, want int) ([]string, error) {
+	f.fs.Usage = func() {
+		fmt.Fprintf(f.fs.Output(), "Usage: dynamo %s\n\nFlags:\n", usage)
+		f.fs.PrintDefaults()
+	}
+	if err := f.fs.Parse(reorderArgs(f.fs, args)); err != nil {
+		return nil, err
+	}
+	if f.fs.NArg() != want {
+		return nil, fmt.Errorf("want %d argument(s): dynamo %s", want, usage)
+	}
+	return f.fs.Args(), nil
+}
+
+// reorderArgs moves flags, with their values, ahead of the positional
+// arguments, because package flag stops at the first positional. After
+// "--" everything is positional, so a value may start with '-'.
+func reorderArgs(fs *flag.FlagSet, args []string) []string {
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			pos = append(pos, args[i+1:]...)
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			pos = append(pos, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		if fl := fs.Lookup(name); fl != nil && !isBoolFlag(fl) && i+1 < len(args) {
+			i++
+			flags = append(flags, args[i])
+		}
+	}
+	if len(pos) == 0 {
+		return flags
+	}
+	return append(append(flags, "--"), pos...)
+}
+
+func isBoolFlag(fl *flag.Flag) bool {
+	b, ok := fl.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+func runClientTo(w io.Writer, cmd string, args []string) error {
+	f := newClientFlags(cmd)
+	ctx := context.Background()
+	switch cmd {
+	case "put":
+		cctx := f.fs.String("context", "", "context of the read this write follows (from dynamo get)")
+		wq := f.fs.Int("w", 0, "write quorum W (default: the node's)")
+		pos, err := f.parse(args, "put KEY VALUE [--context C] [-w W]", 2)
+		if err != nil {
+			return err
+		}
+		return withClient(ctx, f, func(c *client.Client) error {
+			out, err := c.Put(ctx, []byte(pos[0]), []byte(pos[1]), client.PutOptions{Context: *cctx, W: *wq})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(w, out)
+			return nil
+		})
+	case "get":
+		rq := f.fs.Int("r", 0, "read quorum R (default: the node's)")
+		asJSON := f.fs.Bool("json", false, "print the siblings JSON form")
+		pos, err := f.parse(args, "get KEY [-r R] [--json]", 1)
+		if err != nil {
+			return err
+		}
+		return withClient(ctx, f, func(c *client.Client) error {
+			res, err := c.Get(ctx, []byte(pos[0]), client.GetOptions{R: *rq})
+			if err != nil {
+				return err
+			}
+			if !res.Found {
+				return errNotFound
+			}
+			return printResult(w, res, *asJSON)
+		})
+	case "delete":
+		cctx := f.fs.String("context", "", "context of a read of the key (from dynamo get); required")
+		wq := f.fs.Int("w", 0, "write quorum W (default: the node's)")
+		pos, err := f.parse(args, "delete KEY --context C [-w W]", 1)
+		if err != nil {
+			return err
+		}
+		if *cctx == "" {
+			return errors.New("--context is required: take it from dynamo get KEY")
+		}
+		return withClient(ctx, f, func(c *client.Client) error {
+			return c.Delete(ctx, []byte(pos[0]), *cctx, client.PutOptions{W: *wq})
+		})
+	case "status":
+		asJSON := f.fs.Bool("json", false, "print the raw JSON status")
+		if _, err := f.parse(args, "status [--json]", 0); err != nil {
+			return err
+		}
+		cfg, err := f.config()
+		if err != nil {
+			return err
+		}
+		// No ring is built: status must work on a cluster in any state.
+		st, err := client.ReadStatus(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return writeJSON(w, st)
+		}
+		printStatus(w, st)
+		return nil
+	}
+	return fmt.Errorf("unknown client command %q", cmd)
+}
+
+func withClient(ctx context.Context, f *clientFlags, do func(*client.Client) error) error {
+	cfg, err := f.config()
+	if err != nil {
+		return err
+	}
+	c, err := client.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return do(c)
+}
+
+func printResult(w io.Writer, res client.Result, asJSON bool) error {
+	if asJSON {
+		return writeJSON(w, api.Siblings{Context: res.Context, Siblings: res.Values})
+	}
+	for _, v := range res.Values {
+		fmt.Fprintf(w, "%s\n", v)
+	}
+	fmt.Fprintf(w, "context: %s\n", res.Context)
+	return nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func printStatus(w io.Writer, st api.Status) {
+	fmt.Fprintf(w, "node %s of cluster %s: peer %s, http %s\n", st.Node, st.Cluster, st.Address, orDash(st.HTTP))
+	fmt.Fprintf(w, "partitions %d, replicas %d, R %d, W %d, coordinators %d, vnodes %d, actor panics %d\n\n",
+		st.Partitions, st.Replicas, st.ReadQuorum, st.WriteQuorum, st.Coordinators, len(st.Vnodes), st.Panics)
+
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "MEMBER\tPEER ADDR\tHTTP\tAGREED\tUP")
+	for _, m := range st.Members {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.ID, m.Addr, orDash(m.HTTP), yesNo(m.Agreed), yesNo(m.Up))
+	}
+	tw.Flush()
+
+	if len(st.Peers) > 0 {
+		fmt.Fprintln(w)
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "PEER\tUP\tQUEUED BYTES\tSENT\tDROPPED")
+		for _, p := range st.Peers {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\n", p.Addr, yesNo(p.Up), p.Queued, p.Sent, p.Dropped)
+		}
+		tw.Flush()
+	}
+
+	t := st.Transport
+	fmt.Fprintf(w, "\ntransport: sent %d, received %d, dropped (queue full) %d, dropped (peer down) %d, refused (too large) %d, bad frames %d\n",
+		t.Sent, t.Received, t.DroppedQueueFull, t.DroppedPeerDown, t.RefusedTooLarge, t.BadFrames)
+
+	if len(st.Problems) == 0 {
+		fmt.Fprintln(w, "problems: none")
+		return
+	}
+	fmt.Fprintln(w, "problems:")
+	for _, p := range st.Problems {
+		fmt.Fprintf(w, "  - %s\n", p)
+	}
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

@@ -104,11 +104,22 @@ func runDev(args []string) error {
 			exited <- fmt.Sprintf("node %s exited: %v", n.id, err)
 		}(n)
 	}
-	select {
-	case s := <-sig:
-		fmt.Fprintf(out, "dev: %s received, stopping %d nodes\n", s, len(list))
-	case why := <-exited:
-		fmt.Fprintf(out, "dev: %s; stopping the others\n", why)
+	// A node that exits (a crash, or a kill -9 to watch the others carry
+	// on) is reported; the rest keep running until Ctrl-C.
+	running := len(list)
+wait:
+	for {
+		select {
+		case s := <-sig:
+			fmt.Fprintf(out, "dev: %s received, stopping the nodes\n", s)
+			break wait
+		case why := <-exited:
+			running--
+			fmt.Fprintf(out, "dev: %s (%d still running)\n", why, running)
+			if running == 0 {
+				break wait
+			}
+		}
 	}
 	stopAll(list)
 	fmt.Fprintln(out, "dev: all nodes stopped")

@@ -55,7 +55,8 @@ func runNode(args []string) error {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	s := <-sig
-	n.Logger().Info().Str("signal", s.String()).Msg("stopping")
+	log := n.Logger()
+	log.Info().Str("signal", s.String()).Msg("stopping")
 	n.Stop()
 	return nil
 }

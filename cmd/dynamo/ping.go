@@ -30,7 +30,7 @@ func runPing(args []string) error {
 	if err != nil {
 		return err
 	}
-	defer tr.Stop().Wait()
+	defer func() { tr.Stop().Wait() }()
 	engine, err := actor.NewEngine(actor.NewEngineConfig().WithRemote(tr))
 	if err != nil {
 		return err

@@ -1,0 +1,106 @@
+package actors
+
+import (
+	"github.com/anthdm/hollywood/actor"
+	"github.com/dynamokv/dynamo/messages"
+	"github.com/dynamokv/dynamo/quorum"
+)
+
+// The get protocol: any node may coordinate a read. Every replica is
+// asked; the client is answered at R answers, but the request stays open
+// until all N answered or the timer fired, so that the slower replicas'
+// answers can still be compared and the stale ones repaired.
+
+func (co *Coordinator) clientGet(c *actor.Context, m *messages.ClientGet) {
+	if len(m.Key) == 0 {
+		co.reject(c, messages.StatusBadRequest, "empty key", false)
+		return
+	}
+	p := co.cfg.Ring.PartitionOf(m.Key)
+	pref := co.cfg.Ring.PreferenceList(p)
+	n, err := quorum.Resolve("R", m.R, co.cfg.ReadQuorum, len(pref))
+	if err != nil {
+		co.reject(c, messages.StatusBadRequest, err.Error(), false)
+		return
+	}
+	read, err := quorum.NewRead(pref, n)
+	if err != nil { // Resolve checked the range; kept so a bug answers instead of hanging
+		co.reject(c, messages.StatusBadRequest, err.Error(), false)
+		return
+	}
+	co.stats.Gets++
+	r := co.begin(c, m.Key, p, pref)
+	r.read = read
+	get := &messages.ReplicaGet{ReqID: r.id, Partition: r.partition, Key: m.Key}
+	for _, id := range pref {
+		addr, ok := co.addr(id)
+		if !ok {
+			co.decideGet(c, r, read.Fail(id, "not a member of the ring"))
+			continue
+		}
+		c.Send(VnodePID(addr, r.partition), get)
+	}
+	if read.Tally().Complete() {
+		co.closeGet(c, r)
+	}
+}
+
+func (co *Coordinator) replicaGetReply(c *actor.Context, m *messages.ReplicaGetReply) {
+	r := co.lookup(m.ReqID, m.Node)
+	if r == nil {
+		return
+	}
+	if r.read == nil {
+		co.warn(r).Str("peer", m.Node).Msg("coordinator: ReplicaGetReply for a put ignored")
+		return
+	}
+	var verdict quorum.Verdict
+	if m.Err != "" {
+		co.debug(r).Str("peer", m.Node).Str("err", m.Err).Msg("coordinator: replica read failed")
+		verdict = r.read.Fail(m.Node, m.Err)
+	} else {
+		verdict = r.read.Answer(m.Node, m.Versions)
+	}
+	co.decideGet(c, r, verdict)
+	if r.read.Tally().Complete() {
+		co.closeGet(c, r)
+	}
+}
+
+// decideGet answers the client when the tally has just decided. The
+// answer reconciles the answers so far; the context covers tombstones
+// too, so a not-found answer still lets the client overwrite them.
+func (co *Coordinator) decideGet(c *actor.Context, r *request, v quorum.Verdict) {
+	switch v {
+	case quorum.Reached:
+		res := r.read.Result()
+		reply := &messages.ClientGetReply{Status: messages.StatusOK, Context: res.Context()}
+		for _, ver := range res.Live() {
+			reply.Values = append(reply.Values, ver.Value)
+		}
+		if len(reply.Values) == 0 {
+			reply.Status = messages.StatusNotFound
+		}
+		co.reply(c, r, reply)
+	case quorum.Failed:
+		co.unavailable(c, r, r.read.Tally().FailureError())
+	}
+}
+
+// closeGet ends a read and sends the reconciled versions to every replica
+// whose answer differed from them. Repairs expect no answer (ReqID 0).
+func (co *Coordinator) closeGet(c *actor.Context, r *request) {
+	co.finish(r)
+	final, stale := r.read.Repairs()
+	if len(stale) == 0 {
+		return
+	}
+	repair := &messages.ReplicaPut{Partition: r.partition, Key: r.key, Versions: final}
+	for _, id := range stale {
+		if addr, ok := co.addr(id); ok {
+			c.Send(VnodePID(addr, r.partition), repair)
+			co.stats.Repairs++
+		}
+	}
+	co.debug(r).Strs("peers", stale).Int("versions", len(final)).Msg("coordinator: read repair sent")
+}

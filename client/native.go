@@ -1,0 +1,269 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/anthdm/hollywood/actor"
+	"github.com/dynamokv/dynamo/actors"
+	"github.com/dynamokv/dynamo/api"
+	"github.com/dynamokv/dynamo/messages"
+	"github.com/dynamokv/dynamo/transport"
+	"github.com/dynamokv/dynamo/version"
+	"github.com/rs/zerolog"
+)
+
+// maxFrame is the native transport's frame limit, the nodes' default. A
+// frame over it would be dropped at the sender without a word, so larger
+// requests are refused before sending.
+const maxFrame = 4 << 20
+
+// frameOverhead is room for a frame's PIDs, tags and small fields.
+const frameOverhead = 512
+
+// native sends client messages to coordinator actors over a transport of
+// its own. The client is not an actor: each request registers a one-shot
+// reply box in the engine and waits on it from the caller's goroutine.
+type native struct {
+	tr           *transport.TCP
+	engine       *actor.Engine
+	events       *actor.PID
+	coordinators int
+	seq          atomic.Uint64 // names reply boxes
+
+	mu    sync.Mutex
+	peers map[string]*peerState
+}
+
+// peerState is what the transport's events said of one node address.
+// changed is closed, and replaced, on every change of down.
+type peerState struct {
+	down    bool
+	reason  string
+	changed chan struct{}
+}
+
+func newNative(cfg Config, st api.Status, firstAddr string) (*native, error) {
+	listen := cfg.ListenAddr
+	if listen == "" {
+		listen = net.JoinHostPort(localIPFor(firstAddr), "0")
+	}
+	tr, err := transport.NewTCP(transport.TCPConfig{
+		ListenAddr:   listen,
+		Cluster:      cfg.Cluster,
+		TLS:          cfg.TLS,
+		DialTimeout:  dialTimeout(cfg.Timeout),
+		MaxFrameSize: maxFrame,
+		Logger:       zerolog.Nop(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("client: native transport: %w", err)
+	}
+	engine, err := actor.NewEngine(actor.NewEngineConfig().WithRemote(tr))
+	if err != nil {
+		tr.Stop().Wait()
+		return nil, fmt.Errorf("client: actor engine: %w", err)
+	}
+	n := &native{tr: tr, engine: engine, coordinators: max(st.Coordinators, 1), peers: map[string]*peerState{}}
+	// Subscribed before the first send, so no PeerDown is missed.
+	n.events = engine.SpawnFunc(n.onEvent, "client", actor.WithID("events"))
+	engine.Subscribe(n.events)
+	return n, nil
+}
+
+// localIPFor returns the local address that routes to addr, so nodes on
+// other hosts can dial replies back. A UDP "connection" sends nothing.
+func localIPFor(addr string) string {
+	c, err := net.Dial("udp", addr)
+	if err != nil {
+		return "127.0.0.1"
+	}
+	defer c.Close()
+	if ua, ok := c.LocalAddr().(*net.UDPAddr); ok {
+		return ua.IP.String()
+	}
+	return "127.0.0.1"
+}
+
+func (n *native) onEvent(c *actor.Context) {
+	switch ev := c.Message().(type) {
+	case transport.PeerDown:
+		n.setDown(ev.Addr, true, ev.Reason)
+	case transport.PeerUp:
+		n.setDown(ev.Addr, false, "")
+	}
+}
+
+func (n *native) setDown(addr string, down bool, reason string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	p := n.peerLocked(addr)
+	p.reason = reason
+	if p.down != down {
+		p.down = down
+		close(p.changed)
+		p.changed = make(chan struct{})
+	}
+}
+
+func (n *native) peerLocked(addr string) *peerState {
+	p, ok := n.peers[addr]
+	if !ok {
+		p = &peerState{changed: make(chan struct{})}
+		n.peers[addr] = p
+	}
+	return p
+}
+
+// watch returns whether addr is known down, why, and a channel closed on
+// its next change.
+func (n *native) watch(addr string) (bool, string, <-chan struct{}) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	p := n.peerLocked(addr)
+	return p.down, p.reason, p.changed
+}
+
+func (n *native) down(m *member) bool {
+	d, _, _ := n.watch(m.addr)
+	return d
+}
+
+func (n *native) close() error {
+	n.engine.Unsubscribe(n.events)
+	n.engine.Poison(n.events)
+	n.tr.Stop().Wait()
+	return nil
+}
+
+func (n *native) put(ctx context.Context, m *member, deadline time.Time, w *write) (string, error) {
+	size := len(w.key) + len(w.value) + frameOverhead
+	for _, e := range w.clock {
+		size += len(e.Node) + 16
+	}
+	if size > maxFrame {
+		return "", fmt.Errorf("client: key and value of %d bytes are over the native protocol's limit of %d; use HTTP mode",
+			len(w.key)+len(w.value), maxFrame-frameOverhead)
+	}
+	msg := &messages.ClientPut{Key: w.key, Value: w.value, Context: w.clock, Delete: w.del, W: w.w}
+	res, err := n.request(ctx, m, deadline, w.key, msg)
+	if err != nil {
+		return "", err
+	}
+	reply, ok := res.(*messages.ClientPutReply)
+	if !ok {
+		return "", &Error{Status: http.StatusInternalServerError, Message: fmt.Sprintf("%s answered %s", m.id, messages.NameOf(res))}
+	}
+	if reply.Status != messages.StatusOK {
+		return "", statusError(reply.Status, reply.Err)
+	}
+	return version.EncodeContext(reply.Context), nil
+}
+
+func (n *native) get(ctx context.Context, m *member, deadline time.Time, key []byte, r int) (Result, error) {
+	res, err := n.request(ctx, m, deadline, key, &messages.ClientGet{Key: key, R: r})
+	if err != nil {
+		return Result{}, err
+	}
+	reply, ok := res.(*messages.ClientGetReply)
+	if !ok {
+		return Result{}, &Error{Status: http.StatusInternalServerError, Message: fmt.Sprintf("%s answered %s", m.id, messages.NameOf(res))}
+	}
+	switch reply.Status {
+	case messages.StatusOK:
+		return Result{Found: len(reply.Values) > 0, Values: reply.Values, Context: version.EncodeContext(reply.Context)}, nil
+	case messages.StatusNotFound:
+		return Result{Context: version.EncodeContext(reply.Context)}, nil
+	}
+	return Result{}, statusError(reply.Status, reply.Err)
+}
+
+func statusError(status int, msg string) error {
+	if msg == "" {
+		msg = http.StatusText(status)
+	}
+	return &Error{Status: status, Message: msg}
+}
+
+// request sends msg to a coordinator of m and waits for its answer until
+// deadline. A member the transport reports down, before or after the send,
+// is unreachable at once: the transport drops frames for a down peer, so
+// waiting longer would only burn the time left for the next member.
+func (n *native) request(ctx context.Context, m *member, deadline time.Time, key []byte, msg any) (any, error) {
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	down, reason, changed := n.watch(m.addr)
+	// A down peer is redialled with backoff: wait, within the budget, for
+	// it to come back rather than send into a void.
+	for down {
+		select {
+		case <-changed:
+			down, reason, changed = n.watch(m.addr)
+		case <-timer.C:
+			return nil, &unreachable{m: m, where: m.addr, reason: "peer down: " + reason}
+		case <-ctx.Done():
+			return nil, fmt.Errorf("client: %s at %s: %w", m.id, m.addr, ctx.Err())
+		}
+	}
+
+	box := &replyBox{
+		pid: actor.NewPID(n.engine.Address(), "client/reply/"+strconv.FormatUint(n.seq.Add(1), 10)),
+		ch:  make(chan any, 1),
+	}
+	n.engine.SpawnProc(box)
+	defer n.engine.Registry.Remove(box.pid)
+	pid := actors.CoordinatorPID(m.addr, actors.CoordinatorFor(key, n.coordinators))
+	n.engine.SendWithSender(pid, msg, box.pid)
+
+	budget := time.Until(deadline).Round(time.Millisecond)
+	for {
+		select {
+		case res := <-box.ch:
+			return res, nil
+		case <-changed:
+			if down, reason, changed = n.watch(m.addr); down {
+				return nil, &unreachable{m: m, where: m.addr, reason: "peer down: " + reason}
+			}
+		case <-timer.C:
+			return nil, &unreachable{m: m, where: m.addr, reason: fmt.Sprintf("no answer within %v", budget)}
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return nil, &unreachable{m: m, where: m.addr, reason: fmt.Sprintf("no answer within %v", budget)}
+			}
+			return nil, fmt.Errorf("client: %s at %s: %w", m.id, m.addr, ctx.Err())
+		}
+	}
+}
+
+// replyBox is a one-shot reply address: a process in the engine's registry
+// that hands the first message it receives to the waiting request. Unlike
+// engine.Request's responses, named at random, its names come from a
+// counter, so thousands of requests in flight never collide; and the
+// waiter can also watch the peer's state and its context.
+type replyBox struct {
+	pid *actor.PID
+	ch  chan any
+}
+
+func (b *replyBox) Start()                  {}
+func (b *replyBox) PID() *actor.PID         { return b.pid }
+func (b *replyBox) Invoke([]actor.Envelope) {}
+func (b *replyBox) Shutdown()               {}
+
+// Send runs on the transport's reader goroutine: it must never block, so a
+// second message (there should be none) is dropped.
+func (b *replyBox) Send(_ *actor.PID, msg any, _ *actor.PID) {
+	select {
+	case b.ch <- msg:
+	default:
+	}
+}
+
+var _ actor.Processer = (*replyBox)(nil)

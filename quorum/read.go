@@ -1,0 +1,67 @@
+package quorum
+
+import "github.com/dynamokv/dynamo/version"
+
+// Read tallies the answers to a quorum read and keeps each replica's
+// sibling set, to reconcile them and to find the replicas that need read
+// repair.
+type Read struct {
+	t       *Tally
+	answers []version.Siblings // by replica index; nil until answered
+}
+
+// NewRead returns a read tally needing r answers from replicas. The slice
+// is kept, not copied, and must not change afterwards.
+func NewRead(replicas []string, r int) (*Read, error) {
+	t, err := NewTally(replicas, r)
+	if err != nil {
+		return nil, err
+	}
+	return &Read{t: t, answers: make([]version.Siblings, len(replicas))}, nil
+}
+
+// Tally returns the counts behind the read, for its verdict and messages.
+func (r *Read) Tally() *Tally { return r.t }
+
+// Answer records the versions replica holds; none means it holds nothing.
+func (r *Read) Answer(replica string, vs version.Siblings) Verdict {
+	i := r.t.index(replica)
+	if i < 0 || r.t.state[i] != waiting {
+		return Pending
+	}
+	r.answers[i] = vs
+	return r.t.Ack(replica)
+}
+
+// Fail records that replica could not answer; reason says why.
+func (r *Read) Fail(replica, reason string) Verdict { return r.t.Fail(replica, reason) }
+
+// Timeout records that the wait has ended; see Tally.Timeout.
+func (r *Read) Timeout() Verdict { return r.t.Timeout() }
+
+// Result reconciles every answer so far: the versions no other answer
+// obsoletes, tombstones included.
+func (r *Read) Result() version.Siblings {
+	sets := make([]version.Siblings, 0, r.t.oks)
+	for i, s := range r.t.state {
+		if s == answered {
+			sets = append(sets, r.answers[i])
+		}
+	}
+	return version.Reconcile(sets...)
+}
+
+// Repairs returns the reconciliation of every answer so far and the
+// replicas, in replica order, whose answer differs from it: stale, missing
+// the key, or lacking a sibling. Each should be sent final. Replicas that
+// failed or never answered are not listed: nothing is known about them,
+// and anti-entropy, not a read, is what reaches them.
+func (r *Read) Repairs() (final version.Siblings, stale []string) {
+	final = r.Result()
+	for i, s := range r.t.state {
+		if s == answered && !r.answers[i].Equal(final) {
+			stale = append(stale, r.t.replicas[i])
+		}
+	}
+	return final, stale
+}

@@ -1,0 +1,180 @@
+package quorum
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/dynamokv/dynamo/version"
+)
+
+func dot(node string, n uint64) version.Dot {
+	return version.Dot{Node: node, Counter: n, Stamp: int64(n)}
+}
+
+func clock(entries ...version.Entry) version.Clock { return version.NewClock(entries...) }
+
+func ent(node string, n uint64) version.Entry {
+	return version.Entry{Node: node, Counter: n, Stamp: int64(n)}
+}
+
+var (
+	// v1 is a blind write through a; v2 overwrites it through a; w1 is a
+	// concurrent write through b that saw only v1; tomb deletes v2 and w1.
+	v1   = version.Version{Dot: dot("a", 1), Value: []byte("v1")}
+	v2   = version.Version{Dot: dot("a", 2), Context: clock(ent("a", 1)), Value: []byte("v2")}
+	w1   = version.Version{Dot: dot("b", 1), Context: clock(ent("a", 1)), Value: []byte("w1")}
+	tomb = version.Version{Dot: dot("c", 1), Context: clock(ent("a", 2), ent("b", 1)), Deleted: true}
+)
+
+func sibs(vs ...version.Version) version.Siblings { return version.Reconcile(vs) }
+
+func TestRead(t *testing.T) {
+	abc := []string{"a", "b", "c"}
+	type answer struct {
+		replica string
+		vs      version.Siblings
+		fail    bool
+		want    Verdict
+	}
+	tests := []struct {
+		name        string
+		r           int
+		answers     []answer
+		timeout     bool
+		wantVerdict Verdict
+		wantResult  version.Siblings
+		wantStale   []string
+	}{
+		{
+			name: "all agree: no repair", r: 2,
+			answers: []answer{
+				{replica: "a", vs: sibs(v2), want: Pending},
+				{replica: "b", vs: sibs(v2), want: Reached},
+				{replica: "c", vs: sibs(v2), want: Pending},
+			},
+			wantVerdict: Reached, wantResult: sibs(v2),
+		},
+		{
+			name: "stale and missing replicas are repaired", r: 2,
+			answers: []answer{
+				{replica: "a", vs: sibs(v2), want: Pending},
+				{replica: "b", vs: sibs(v1), want: Reached},
+				{replica: "c", vs: nil, want: Pending},
+			},
+			wantVerdict: Reached, wantResult: sibs(v2), wantStale: []string{"b", "c"},
+		},
+		{
+			name: "a replica lacking a sibling is repaired", r: 3,
+			answers: []answer{
+				{replica: "a", vs: sibs(v2, w1), want: Pending},
+				{replica: "b", vs: sibs(w1), want: Pending},
+				{replica: "c", vs: sibs(v2, w1), want: Reached},
+			},
+			wantVerdict: Reached, wantResult: sibs(v2, w1), wantStale: []string{"b"},
+		},
+		{
+			name: "concurrent answers merge into siblings", r: 2,
+			answers: []answer{
+				{replica: "b", vs: sibs(w1), want: Pending},
+				{replica: "a", vs: sibs(v2), want: Reached},
+			},
+			wantVerdict: Reached, wantResult: sibs(v2, w1), wantStale: []string{"a", "b"},
+		},
+		{
+			name: "a tombstone obsoletes what it saw and is repaired like a value", r: 2,
+			answers: []answer{
+				{replica: "a", vs: sibs(tomb), want: Pending},
+				{replica: "b", vs: sibs(v2, w1), want: Reached},
+			},
+			wantVerdict: Reached, wantResult: sibs(tomb), wantStale: []string{"b"},
+		},
+		{
+			name: "absent everywhere: empty result, nothing to repair", r: 2,
+			answers: []answer{
+				{replica: "a", want: Pending},
+				{replica: "c", want: Reached},
+			},
+			wantVerdict: Reached,
+		},
+		{
+			name: "failed replicas are neither reconciled nor repaired", r: 2,
+			answers: []answer{
+				{replica: "a", vs: sibs(v1), want: Pending},
+				{replica: "b", fail: true, want: Pending},
+				{replica: "c", vs: sibs(v2), want: Reached},
+			},
+			wantVerdict: Reached, wantResult: sibs(v2), wantStale: []string{"a"},
+		},
+		{
+			name: "failures make R impossible", r: 2,
+			answers: []answer{
+				{replica: "a", fail: true, want: Pending},
+				{replica: "b", fail: true, want: Failed},
+				{replica: "c", vs: sibs(v1), want: Pending},
+			},
+			wantVerdict: Failed, wantResult: sibs(v1),
+		},
+		{
+			name: "timeout below R still repairs among the answers", r: 3,
+			answers: []answer{
+				{replica: "a", vs: sibs(v1), want: Pending},
+				{replica: "b", vs: sibs(v2), want: Pending},
+			},
+			timeout: true, wantVerdict: Failed, wantResult: sibs(v2), wantStale: []string{"a"},
+		},
+		{
+			name: "a duplicate answer keeps the first", r: 3,
+			answers: []answer{
+				{replica: "a", vs: sibs(v1), want: Pending},
+				{replica: "a", vs: sibs(v2), want: Pending},
+			},
+			timeout: true, wantVerdict: Failed, wantResult: sibs(v1),
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rd, err := NewRead(abc, tc.r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, a := range tc.answers {
+				var got Verdict
+				if a.fail {
+					got = rd.Fail(a.replica, "store: closed")
+				} else {
+					got = rd.Answer(a.replica, a.vs)
+				}
+				if got != a.want {
+					t.Fatalf("answer %d from %s = %v; want %v", i, a.replica, got, a.want)
+				}
+			}
+			if tc.timeout {
+				rd.Timeout()
+			}
+			if rd.Tally().Verdict() != tc.wantVerdict {
+				t.Fatalf("verdict %v; want %v", rd.Tally().Verdict(), tc.wantVerdict)
+			}
+			final, stale := rd.Repairs()
+			if !final.Equal(tc.wantResult) || !rd.Result().Equal(tc.wantResult) {
+				t.Fatalf("result %v; want %v", final, tc.wantResult)
+			}
+			if !slices.Equal(stale, tc.wantStale) {
+				t.Fatalf("stale %v; want %v", stale, tc.wantStale)
+			}
+			// Applying the repair to a stale replica must give it the final
+			// set, or the next read would repair it again.
+			for _, a := range tc.answers {
+				if !slices.Contains(stale, a.replica) {
+					continue
+				}
+				got := a.vs
+				for _, v := range final {
+					got = got.Add(v)
+				}
+				if !got.Equal(final) {
+					t.Fatalf("replica %s after repair holds %v; want %v", a.replica, got, final)
+				}
+			}
+		})
+	}
+}

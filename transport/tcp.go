@@ -1,0 +1,309 @@
+package transport
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/anthdm/hollywood/actor"
+	"github.com/dynamokv/dynamo/messages"
+	"github.com/rs/zerolog"
+)
+
+// TCPConfig configures a TCP transport. Zero fields take the defaults
+// named in their comments.
+type TCPConfig struct {
+	// ListenAddr is the host:port to listen on; port 0 picks a free port.
+	ListenAddr string
+	// AdvertiseAddr is the address peers reach us at, carried by our PIDs.
+	// Default: the listener's actual address; an unspecified listen host
+	// (":0", "0.0.0.0") advertises 127.0.0.1, so a multi-host cluster must
+	// set it.
+	AdvertiseAddr string
+	// Cluster is the cluster name sent in Hello; a connection that says
+	// another cluster is closed.
+	Cluster string
+	// TLS, when set, turns on mutual TLS both ways: the listener requires and
+	// verifies client certificates (against ClientCAs, or RootCAs when
+	// ClientCAs is nil) and the dialer verifies the listener's.
+	TLS *tls.Config
+	// DialTimeout bounds one dial, TLS handshake included. Default 1s.
+	DialTimeout time.Duration
+	// WriteTimeout: a peer that accepts no bytes for this long is declared
+	// down. Default 5s.
+	WriteTimeout time.Duration
+	// BackoffMin and BackoffMax bound the redial backoff, which doubles
+	// after each failure. Defaults 50ms and 2s.
+	BackoffMin, BackoffMax time.Duration
+	// QueueBytes bounds each peer's queue of encoded frames. Default 64 MiB.
+	QueueBytes int
+	// MaxFrameSize bounds one frame (without its length prefix): larger
+	// frames are refused at the sender and dropped by the receiver.
+	// Default 4 MiB.
+	MaxFrameSize int
+	// Logger receives connection events at info and per-frame problems at
+	// warn (rate limited) or debug. The zero Logger discards everything.
+	Logger zerolog.Logger
+}
+
+func (c *TCPConfig) applyDefaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.DialTimeout, time.Second)
+	def(&c.WriteTimeout, 5*time.Second)
+	def(&c.BackoffMin, 50*time.Millisecond)
+	def(&c.BackoffMax, 2*time.Second)
+	if c.BackoffMax < c.BackoffMin {
+		c.BackoffMax = c.BackoffMin
+	}
+	if c.QueueBytes <= 0 {
+		c.QueueBytes = 64 << 20
+	}
+	if c.MaxFrameSize <= 0 {
+		c.MaxFrameSize = 4 << 20
+	}
+}
+
+// TCP is an actor.Remoter that carries msgpack frames over TCP (optionally
+// mutual TLS). Each peer address gets one outbound connection, fed by one
+// writer goroutine from a bounded byte queue; each inbound connection gets
+// one reader goroutine that hands frames to the engine. One connection per
+// direction keeps messages from one sender to one receiver in order.
+type TCP struct {
+	cfg       TCPConfig
+	log       zerolog.Logger
+	addr      string
+	ln        net.Listener
+	serverTLS *tls.Config
+	engine    atomic.Pointer[actor.Engine]
+
+	// peers maps a peer address to its *peer. Peers are added rarely and
+	// never removed, so the map is copied on write and read with one
+	// atomic load: the send path takes no lock.
+	peers atomic.Pointer[map[string]*peer]
+
+	mu      sync.Mutex // guards started, stopped and every wg.Add from outside a tracked goroutine
+	started bool
+	stopped bool
+	ctx     context.Context // cancelled by Stop: ends dials, sleeps and connections
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+
+	received, droppedQueue, droppedDown  atomic.Uint64
+	refusedLarge, refusedEncode, badFrms atomic.Uint64
+	dials, dialFailures                  atomic.Uint64
+	encodeLog, frameLog                  rateLimiter
+}
+
+var _ Transport = (*TCP)(nil)
+
+// NewTCP listens at once, so that Address is final before actor.NewEngine
+// reads it; the listener starts accepting in Start.
+func NewTCP(cfg TCPConfig) (*TCP, error) {
+	cfg.applyDefaults()
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", cfg.ListenAddr, err)
+	}
+	t := &TCP{cfg: cfg, log: cfg.Logger, ln: ln, addr: cfg.AdvertiseAddr}
+	if t.addr == "" {
+		a := ln.Addr().(*net.TCPAddr)
+		host := a.IP.String()
+		if a.IP.IsUnspecified() {
+			host = "127.0.0.1"
+		}
+		t.addr = net.JoinHostPort(host, fmt.Sprint(a.Port))
+	}
+	if cfg.TLS != nil {
+		t.serverTLS = cfg.TLS.Clone()
+		t.serverTLS.ClientAuth = tls.RequireAndVerifyClientCert
+		if t.serverTLS.ClientCAs == nil {
+			t.serverTLS.ClientCAs = t.serverTLS.RootCAs
+		}
+	}
+	t.ctx, t.cancel = context.WithCancel(context.Background())
+	return t, nil
+}
+
+// Address returns the advertised address: the engine compares it, as a
+// string, with every PID's address to decide what is local.
+func (t *TCP) Address() string { return t.addr }
+
+// Start begins accepting connections. It broadcasts nothing: the engine's
+// event stream does not exist yet while Start runs.
+func (t *TCP) Start(e *actor.Engine) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.stopped {
+		return errors.New("transport stopped")
+	}
+	if t.started {
+		return errors.New("transport already started")
+	}
+	t.started = true
+	t.engine.Store(e)
+	t.wg.Add(1)
+	go t.acceptLoop()
+	t.log.Info().Str("listen", t.ln.Addr().String()).Str("advertise", t.addr).Msg("transport listening")
+	return nil
+}
+
+// Stop closes the listener and every connection; queued frames are
+// dropped. The returned WaitGroup is done when every goroutine of the
+// transport has exited; waiting on it twice, or calling Stop twice, is safe.
+func (t *TCP) Stop() *sync.WaitGroup {
+	t.mu.Lock()
+	if !t.stopped {
+		t.stopped = true
+		t.cancel()
+		_ = t.ln.Close()
+		for _, p := range t.peerMap() {
+			p.wakeUp()
+		}
+		t.log.Info().Msg("transport stopped")
+	}
+	t.mu.Unlock()
+	return &t.wg
+}
+
+// framePool holds encode buffers, so Send allocates nothing per message in
+// the steady state.
+var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// maxPooledFrame keeps the rare huge frame's buffer out of the pool.
+const maxPooledFrame = 64 << 10
+
+// Send encodes msg and enqueues it for the peer at pid.Address. It runs on
+// the sender's goroutine and never waits on the network; see peer.enqueue
+// for the backpressure policy. Failures are counted and logged, never
+// returned: the engine has no error path here.
+func (t *TCP) Send(pid *actor.PID, msg any, sender *actor.PID) {
+	if pid == nil {
+		return
+	}
+	if pid.Address == t.addr {
+		if e := t.engine.Load(); e != nil {
+			e.SendLocal(pid, msg, sender)
+		}
+		return
+	}
+	bp := framePool.Get().(*[]byte)
+	b, err := messages.AppendFrame((*bp)[:0], pid, sender, msg)
+	switch {
+	case err != nil:
+		t.refusedEncode.Add(1)
+		t.log.WithLevel(t.encodeLog.level()).Err(err).Str("peer", pid.Address).
+			Str("type", messages.NameOf(msg)).Msg("message refused: cannot encode")
+	case len(b)-messages.LengthSize > t.cfg.MaxFrameSize:
+		t.refusedLarge.Add(1)
+		t.log.WithLevel(t.encodeLog.level()).Str("peer", pid.Address).Str("type", messages.NameOf(msg)).
+			Int("size", len(b)-messages.LengthSize).Int("max", t.cfg.MaxFrameSize).Msg("message refused: frame too large")
+	default:
+		if p := t.peerFor(pid.Address); p != nil {
+			p.enqueue(b)
+		} else {
+			t.droppedDown.Add(1) // stopped
+		}
+	}
+	if cap(b) <= maxPooledFrame {
+		*bp = b[:0]
+		framePool.Put(bp)
+	}
+}
+
+// peerFor returns the peer for addr, creating it and its writer on first
+// use; nil once the transport is stopped.
+func (t *TCP) peerFor(addr string) *peer {
+	if p, ok := t.peerMap()[addr]; ok {
+		return p
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.stopped {
+		return nil
+	}
+	old := t.peerMap()
+	if p, ok := old[addr]; ok {
+		return p
+	}
+	m := make(map[string]*peer, len(old)+1)
+	for a, p := range old {
+		m[a] = p
+	}
+	p := newPeer(t, addr)
+	m[addr] = p
+	t.peers.Store(&m)
+	t.wg.Add(1)
+	go p.run()
+	return p
+}
+
+func (t *TCP) peerMap() map[string]*peer {
+	if m := t.peers.Load(); m != nil {
+		return *m
+	}
+	return nil
+}
+
+// broadcast publishes an event once an engine is attached. Events are only
+// raised from goroutines that exist after NewEngine returned (writers are
+// created by Send), when the event stream exists.
+func (t *TCP) broadcast(ev any) {
+	if e := t.engine.Load(); e != nil {
+		e.BroadcastEvent(ev)
+	}
+}
+
+// Stats returns a snapshot of the counters and of every outbound peer.
+func (t *TCP) Stats() Stats {
+	s := Stats{
+		Received:         t.received.Load(),
+		DroppedQueueFull: t.droppedQueue.Load(),
+		DroppedPeerDown:  t.droppedDown.Load(),
+		RefusedTooLarge:  t.refusedLarge.Load(),
+		RefusedEncode:    t.refusedEncode.Load(),
+		BadFrames:        t.badFrms.Load(),
+		Dials:            t.dials.Load(),
+		DialFailures:     t.dialFailures.Load(),
+	}
+	for _, p := range t.peerMap() {
+		ps := p.stats()
+		s.Sent += ps.Sent
+		s.Peers = append(s.Peers, ps)
+	}
+	slices.SortFunc(s.Peers, func(a, b PeerStats) int { return strings.Compare(a.Addr, b.Addr) })
+	return s
+}
+
+// epoch anchors nanotime, a cheap monotonic clock for atomics.
+var epoch = time.Now()
+
+func nanotime() int64 { return int64(time.Since(epoch)) }
+
+// rateLimiter keeps per-frame problems from flooding the log: the first
+// few are logged at warn, then at most one per second; the rest at debug.
+type rateLimiter struct {
+	n    atomic.Uint64
+	next atomic.Int64
+}
+
+func (r *rateLimiter) level() zerolog.Level {
+	if r.n.Add(1) <= 5 {
+		return zerolog.WarnLevel
+	}
+	now, next := nanotime(), r.next.Load()
+	if now >= next && r.next.CompareAndSwap(next, now+int64(time.Second)) {
+		return zerolog.WarnLevel
+	}
+	return zerolog.DebugLevel
+}

@@ -1,0 +1,271 @@
+package transport
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/dynamokv/dynamo/messages"
+)
+
+// ioBufSize is the reader's buffer: frames that fit are decoded in place.
+const ioBufSize = 64 << 10
+
+// responsePrefix marks the ids of hollywood's Request responses. Their
+// one-slot channel blocks whoever delivers a second reply before Result is
+// called, so responses are delivered off the reader goroutine: a duplicate
+// reply then parks one goroutine instead of stalling the connection.
+const responsePrefix = "response/"
+
+// outConn is one dialled connection and the goroutine reading it. Nothing
+// is expected back; the read exists to see a peer's close (EOF, reset, TLS
+// alert) at once instead of at the next write.
+type outConn struct {
+	raw     net.Conn // closed directly: a TLS close_notify could block on a hung peer
+	conn    net.Conn // raw, or TLS over raw
+	dead    chan struct{}
+	readErr error // set before dead is closed
+	stop    func() bool
+}
+
+func (t *TCP) dial(addr string, hello []byte) (*outConn, error) {
+	ctx, cancel := context.WithTimeout(t.ctx, t.cfg.DialTimeout)
+	defer cancel()
+	var d net.Dialer
+	raw, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	tuneConn(raw, t.cfg.WriteTimeout)
+	conn := raw
+	if t.cfg.TLS != nil {
+		cfg := t.cfg.TLS.Clone()
+		if cfg.ServerName == "" {
+			host, _, _ := net.SplitHostPort(addr)
+			cfg.ServerName = host
+		}
+		tc := tls.Client(raw, cfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			_ = raw.Close()
+			return nil, fmt.Errorf("tls handshake: %w", err)
+		}
+		conn = tc
+	}
+	_ = conn.SetWriteDeadline(time.Now().Add(t.cfg.WriteTimeout))
+	if _, err := conn.Write(hello); err != nil {
+		_ = raw.Close()
+		return nil, fmt.Errorf("write hello: %w", err)
+	}
+	c := &outConn{raw: raw, conn: conn, dead: make(chan struct{})}
+	c.stop = context.AfterFunc(t.ctx, func() { _ = raw.Close() })
+	t.wg.Add(1) // the calling writer is tracked, so the count is not zero here
+	go c.readLoop(t)
+	return c, nil
+}
+
+func (c *outConn) readLoop(t *TCP) {
+	defer t.wg.Done()
+	var b [512]byte
+	for {
+		if _, err := c.conn.Read(b[:]); err != nil {
+			c.readErr = err
+			close(c.dead)
+			_ = c.raw.Close() // unblocks a writer stuck on a dead peer
+			return
+		}
+	}
+}
+
+func (c *outConn) close() {
+	c.stop()
+	_ = c.raw.Close()
+}
+
+func (c *outConn) err() error {
+	if errors.Is(c.readErr, io.EOF) {
+		return errors.New("connection closed by peer")
+	}
+	return c.readErr
+}
+
+// rejected reports whether the peer ended the connection with a TLS alert:
+// under TLS 1.3 a listener refuses our certificate only after our side of
+// the handshake has completed, so that is how a refused dial shows.
+func (c *outConn) rejected() bool {
+	select {
+	case <-c.dead:
+	default:
+		return false
+	}
+	var op *net.OpError
+	return errors.As(c.readErr, &op) && op.Op == "remote error"
+}
+
+func (t *TCP) acceptLoop() {
+	defer t.wg.Done()
+	delay := 5 * time.Millisecond
+	for {
+		c, err := t.ln.Accept()
+		if err != nil {
+			if t.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of file descriptors and the like: wait, do not spin.
+			t.log.Warn().Err(err).Msg("accept failed")
+			select {
+			case <-time.After(delay):
+			case <-t.ctx.Done():
+				return
+			}
+			delay = min(2*delay, time.Second)
+			continue
+		}
+		delay = 5 * time.Millisecond
+		t.wg.Add(1) // this loop is tracked, so the count is not zero here
+		go t.serveInbound(c)
+	}
+}
+
+// serveInbound reads one inbound connection: a hello first, then frames
+// for the engine until the connection ends. Bad frames are counted and
+// skipped; only a broken stream ends the connection.
+func (t *TCP) serveInbound(raw net.Conn) {
+	defer t.wg.Done()
+	stop := context.AfterFunc(t.ctx, func() { _ = raw.Close() })
+	defer stop()
+	defer raw.Close()
+	remote := raw.RemoteAddr().String()
+	tuneConn(raw, 0)
+
+	// A dialer sends its hello right after connecting; a silent
+	// connection must not hold a goroutine forever.
+	_ = raw.SetReadDeadline(time.Now().Add(t.cfg.DialTimeout + t.cfg.WriteTimeout))
+	conn := raw
+	if t.serverTLS != nil {
+		tc := tls.Server(raw, t.serverTLS)
+		if err := tc.HandshakeContext(t.ctx); err != nil {
+			t.log.WithLevel(t.frameLog.level()).Str("remote", remote).Err(err).Msg("inbound tls handshake failed")
+			return
+		}
+		conn = tc
+	}
+	r := &frameReader{br: bufio.NewReaderSize(conn, ioBufSize), max: t.cfg.MaxFrameSize, strict: true}
+	body, err := r.next()
+	r.strict = false
+	if err != nil {
+		t.log.Debug().Str("remote", remote).Err(err).Msg("inbound connection closed before hello")
+		return
+	}
+	f, err := messages.DecodeFrame(body)
+	hello, ok := f.Msg.(*messages.Hello)
+	if err != nil || !ok {
+		t.log.WithLevel(t.frameLog.level()).Str("remote", remote).Err(err).Msg("inbound connection closed: first frame is not a hello")
+		return
+	}
+	if hello.Cluster != t.cfg.Cluster {
+		t.log.WithLevel(t.frameLog.level()).Str("peer", hello.Addr).Str("cluster", hello.Cluster).
+			Msg("inbound connection closed: another cluster")
+		return
+	}
+	_ = raw.SetReadDeadline(time.Time{})
+	peer := hello.Addr
+	t.log.Info().Str("peer", peer).Str("remote", remote).Msg("inbound connection")
+
+	engine := t.engine.Load()
+	var delivered uint64
+	for {
+		if delivered > 0 && r.br.Buffered() == r.skip {
+			t.received.Add(delivered) // once per read, not per frame
+			delivered = 0
+		}
+		body, err := r.next()
+		if err != nil {
+			t.received.Add(delivered)
+			if errors.Is(err, errFrameTooLarge) {
+				delivered = 0
+				t.badFrms.Add(1)
+				t.log.WithLevel(t.frameLog.level()).Str("peer", peer).Err(err).Msg("frame dropped")
+				continue
+			}
+			t.log.Info().Str("peer", peer).Err(err).Msg("inbound connection closed")
+			return
+		}
+		f, err := messages.DecodeFrame(body)
+		if err != nil {
+			t.badFrms.Add(1)
+			t.log.WithLevel(t.frameLog.level()).Str("peer", peer).Err(err).Msg("frame dropped")
+			continue
+		}
+		if f.Tag == messages.TagHello {
+			continue
+		}
+		delivered++
+		if strings.HasPrefix(f.Target.ID, responsePrefix) {
+			go engine.SendLocal(f.Target, f.Msg, f.Sender)
+		} else {
+			engine.SendLocal(f.Target, f.Msg, f.Sender)
+		}
+	}
+}
+
+var errFrameTooLarge = errors.New("frame over the maximum size")
+
+// frameReader reads length-prefixed frames. A frame that fits the buffer
+// is returned in place (valid until the next call); a larger one is read
+// into a reused slice.
+type frameReader struct {
+	br   *bufio.Reader
+	max  int
+	skip int // bytes of the previous in-place frame still to consume
+	// strict: an oversized frame is an error, not skipped (before the
+	// hello, where it means the other end does not speak this protocol).
+	strict bool
+	buf    []byte
+}
+
+func (r *frameReader) next() ([]byte, error) {
+	if r.skip > 0 {
+		_, _ = r.br.Discard(r.skip)
+		r.skip = 0
+	}
+	if cap(r.buf) > 1<<20 {
+		r.buf = nil // keep a rare huge frame's memory only while it is in use
+	}
+	hdr, err := r.br.Peek(messages.LengthSize)
+	if err != nil {
+		return nil, err
+	}
+	n := messages.FrameLength(hdr)
+	_, _ = r.br.Discard(messages.LengthSize)
+	if n > r.max {
+		if r.strict {
+			return nil, fmt.Errorf("%w: %d bytes", errFrameTooLarge, n)
+		}
+		if _, err := io.CopyN(io.Discard, r.br, int64(n)); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %d bytes", errFrameTooLarge, n)
+	}
+	if n <= r.br.Size() {
+		b, err := r.br.Peek(n)
+		if err != nil {
+			return nil, err
+		}
+		r.skip = n
+		return b, nil
+	}
+	if cap(r.buf) < n {
+		r.buf = make([]byte, n)
+	}
+	b := r.buf[:n]
+	if _, err := io.ReadFull(r.br, b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}

@@ -1,0 +1,295 @@
+package transport
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/anthdm/hollywood/actor"
+	"github.com/dynamokv/dynamo/messages"
+)
+
+// Peer states. Frames queue while a peer is new (first dial under way) or
+// up; while it is down they are dropped at once, so requests that would be
+// stale by the time it returns do not pile up.
+const (
+	stateNew = iota
+	stateUp
+	stateDown
+	stateClosed // the transport stopped
+)
+
+// Backpressure policy: when a peer's queue is over highWater (75%) full and
+// its writer completed a write within drainWindow, the peer is healthy but
+// behind, so Send yields for at most maxYield waiting for room; a hung or
+// dead peer has no recent write, so its senders drop at once and pay
+// nothing.
+const (
+	drainWindow = 50 * time.Millisecond
+	maxYield    = 200 * time.Microsecond
+)
+
+// chunkSize: a peer's queue is a list of pooled chunks of this size,
+// filled by senders and written one chunk per write call by the writer, so
+// a deep queue costs no reallocation and its memory goes back to the pool
+// as it drains. Frames may straddle chunks: the connection is a stream.
+const chunkSize = 64 << 10
+
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, 0, chunkSize); return &b }}
+
+func getChunk() []byte { return (*chunkPool.Get().(*[]byte))[:0] }
+
+func putChunk(b []byte) {
+	b = b[:0]
+	chunkPool.Put(&b)
+}
+
+// stableConn: a connection that lived this long resets the backoff and is
+// redialled at once when it breaks (the peer probably restarted); one that
+// broke sooner (refused by TLS, wrong cluster) backs off like a failed dial.
+const stableConn = time.Second
+
+// helloID is the target id of the hello frame: the listener's transport
+// consumes it, no actor receives it.
+const helloID = "transport/hello"
+
+type peer struct {
+	t    *TCP
+	addr string
+	wake chan struct{} // 1-slot: the queue became non-empty, or Stop
+
+	mu     sync.Mutex
+	state  int
+	chunks [][]byte // encoded frames waiting for the writer
+	queued int      // bytes in chunks
+	frames int      // frames in chunks
+
+	lastWrite atomic.Int64 // nanotime of the writer's last completed write
+	sent      atomic.Uint64
+	dropped   atomic.Uint64
+}
+
+func newPeer(t *TCP, addr string) *peer {
+	return &peer{t: t, addr: addr, wake: make(chan struct{}, 1)}
+}
+
+func (p *peer) wakeUp() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// enqueue appends one encoded frame to the queue (see the backpressure
+// policy above). It copies b, which the caller reuses.
+func (p *peer) enqueue(b []byte) {
+	limit := p.t.cfg.QueueBytes
+	high := limit / 4 * 3
+	p.mu.Lock()
+	if p.state >= stateDown {
+		p.mu.Unlock()
+		p.drop(1, &p.t.droppedDown)
+		return
+	}
+	if p.queued+len(b) > high && nanotime()-p.lastWrite.Load() < int64(drainWindow) {
+		deadline := nanotime() + int64(maxYield)
+		for p.queued+len(b) > high && p.state < stateDown && nanotime() < deadline {
+			p.mu.Unlock()
+			runtime.Gosched()
+			p.mu.Lock()
+		}
+		if p.state >= stateDown {
+			p.mu.Unlock()
+			p.drop(1, &p.t.droppedDown)
+			return
+		}
+	}
+	if p.queued+len(b) > limit {
+		p.mu.Unlock()
+		p.drop(1, &p.t.droppedQueue)
+		return
+	}
+	wasEmpty := p.queued == 0
+	p.queued += len(b)
+	p.frames++
+	for len(b) > 0 {
+		n := len(p.chunks)
+		if n == 0 || len(p.chunks[n-1]) == cap(p.chunks[n-1]) {
+			p.chunks = append(p.chunks, getChunk())
+			n++
+		}
+		last := p.chunks[n-1]
+		k := copy(last[len(last):cap(last)], b)
+		p.chunks[n-1], b = last[:len(last)+k], b[k:]
+	}
+	p.mu.Unlock()
+	if wasEmpty {
+		p.wakeUp()
+	}
+}
+
+// releaseChunks returns written or dropped chunks to the pool and empties
+// the slice for reuse.
+func releaseChunks(chunks [][]byte) [][]byte {
+	for i, c := range chunks {
+		putChunk(c)
+		chunks[i] = nil
+	}
+	return chunks[:0]
+}
+
+func (p *peer) drop(n int, counter *atomic.Uint64) {
+	if n > 0 {
+		counter.Add(uint64(n))
+		p.dropped.Add(uint64(n))
+	}
+}
+
+// setState changes the state, drops what is queued unless the peer is
+// (still) usable, and returns the previous state.
+func (p *peer) setState(s int) int {
+	p.mu.Lock()
+	prev := p.state
+	if prev == stateClosed {
+		s = stateClosed
+	}
+	p.state = s
+	n := 0
+	if s >= stateDown {
+		n = p.frames
+		p.chunks, p.queued, p.frames = releaseChunks(p.chunks), 0, 0
+	}
+	p.mu.Unlock()
+	p.drop(n, &p.t.droppedDown)
+	return prev
+}
+
+func (p *peer) markUp() {
+	if prev := p.setState(stateUp); prev != stateUp && prev != stateClosed {
+		p.t.log.Info().Str("peer", p.addr).Msg("peer up")
+		p.t.broadcast(PeerUp{Addr: p.addr})
+	}
+}
+
+// markDown raises PeerDown only on a change: from up, or the first failure.
+func (p *peer) markDown(err error) {
+	if prev := p.setState(stateDown); prev == stateUp || prev == stateNew {
+		p.t.log.Info().Str("peer", p.addr).Err(err).Msg("peer down")
+		p.t.broadcast(PeerDown{Addr: p.addr, Reason: err.Error()})
+	}
+}
+
+// run is the peer's writer: dial, write, and redial with backoff until the
+// transport stops.
+func (p *peer) run() {
+	t := p.t
+	defer t.wg.Done()
+	defer p.setState(stateClosed)
+	hello, _ := messages.AppendFrame(nil, &actor.PID{Address: p.addr, ID: helloID}, nil,
+		&messages.Hello{Addr: t.addr, Cluster: t.cfg.Cluster})
+	backoff := t.cfg.BackoffMin
+	for t.ctx.Err() == nil {
+		t.dials.Add(1)
+		c, err := t.dial(p.addr, hello)
+		if err != nil {
+			t.dialFailures.Add(1)
+			t.log.Debug().Str("peer", p.addr).Err(err).Msg("dial failed")
+			p.markDown(err)
+			if !p.sleep(&backoff) {
+				return
+			}
+			continue
+		}
+		p.markUp()
+		start := time.Now()
+		err = p.serve(c)
+		c.close()
+		if t.ctx.Err() != nil {
+			return
+		}
+		if c.rejected() {
+			t.dialFailures.Add(1)
+		}
+		p.markDown(err)
+		if time.Since(start) >= stableConn {
+			backoff = t.cfg.BackoffMin
+			continue
+		}
+		if !p.sleep(&backoff) {
+			return
+		}
+	}
+}
+
+// sleep waits out the backoff and doubles it; false once stopped.
+func (p *peer) sleep(backoff *time.Duration) bool {
+	timer := time.NewTimer(*backoff)
+	defer timer.Stop()
+	*backoff = min(2**backoff, p.t.cfg.BackoffMax)
+	select {
+	case <-timer.C:
+		return true
+	case <-p.t.ctx.Done():
+		return false
+	}
+}
+
+// serve writes the queue to c until c breaks or the transport stops. The
+// writer takes everything queued at once, so frames batch under load (up
+// to a chunk per write) and go one per write when traffic is light.
+func (p *peer) serve(c *outConn) error {
+	var spare [][]byte
+	timeout := p.t.cfg.WriteTimeout
+	for {
+		p.mu.Lock()
+		yielded := false
+		for p.queued == 0 {
+			p.mu.Unlock()
+			if !yielded {
+				// Let runnable senders add to the queue before parking: under
+				// load this turns one write per frame into one per batch;
+				// when idle it returns at once.
+				yielded = true
+				runtime.Gosched()
+				p.mu.Lock()
+				continue
+			}
+			select {
+			case <-p.wake:
+			case <-c.dead:
+				return c.err()
+			case <-p.t.ctx.Done():
+				return context.Canceled
+			}
+			p.mu.Lock()
+		}
+		out, n := p.chunks, p.frames
+		p.chunks, p.queued, p.frames = spare, 0, 0
+		p.mu.Unlock()
+
+		// One chunk per write keeps lastWrite fresh while a long backlog
+		// drains, which is what tells senders that waiting is worth it.
+		for _, chunk := range out {
+			_ = c.conn.SetWriteDeadline(time.Now().Add(timeout))
+			if _, err := c.conn.Write(chunk); err != nil {
+				releaseChunks(out)
+				p.drop(n, &p.t.droppedDown) // fate unknown: counted as not delivered
+				return err
+			}
+			p.lastWrite.Store(nanotime())
+		}
+		p.sent.Add(uint64(n))
+		spare = releaseChunks(out)
+	}
+}
+
+func (p *peer) stats() PeerStats {
+	p.mu.Lock()
+	s := PeerStats{Addr: p.addr, Up: p.state == stateUp, Queued: p.queued}
+	p.mu.Unlock()
+	s.Sent = p.sent.Load()
+	s.Dropped = p.dropped.Load()
+	return s
+}

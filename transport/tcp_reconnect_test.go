@@ -1,0 +1,141 @@
+package transport
+
+import (
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/anthdm/hollywood/actor"
+	"github.com/dynamokv/dynamo/messages"
+)
+
+// events collects the PeerUp and PeerDown events of one engine.
+type events struct {
+	mu  sync.Mutex
+	all []any
+}
+
+func subscribeEvents(e *actor.Engine) *events {
+	ev := &events{}
+	pid := e.SpawnFunc(func(c *actor.Context) {
+		switch m := c.Message().(type) {
+		case PeerUp, PeerDown:
+			ev.mu.Lock()
+			ev.all = append(ev.all, m)
+			ev.mu.Unlock()
+		}
+	}, "events")
+	e.Subscribe(pid)
+	return ev
+}
+
+func (ev *events) snapshot() []any {
+	ev.mu.Lock()
+	defer ev.mu.Unlock()
+	return append([]any(nil), ev.all...)
+}
+
+// count returns how many events equal to want (compared on kind and
+// address) were seen.
+func (ev *events) count(want any) int {
+	n := 0
+	for _, e := range ev.snapshot() {
+		switch w := want.(type) {
+		case PeerUp:
+			if g, ok := e.(PeerUp); ok && g.Addr == w.Addr {
+				n++
+			}
+		case PeerDown:
+			if g, ok := e.(PeerDown); ok && g.Addr == w.Addr {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func TestTCPReconnectSameAddress(t *testing.T) {
+	trA, a := newTestNode(t, TCPConfig{})
+	ev := subscribeEvents(a)
+	echoA := spawnEcho(a)
+	trB, b := newTestNode(t, TCPConfig{})
+	addrB := trB.Address()
+	pid, s := spawnSink(b, "s")
+
+	a.Send(pid, &messages.Blob{Seq: 1})
+	eventually(t, 5*time.Second, func() bool { return s.n.Load() == 1 }, "first message not delivered")
+	eventually(t, 2*time.Second, func() bool { return ev.count(PeerUp{Addr: addrB}) == 1 }, "no PeerUp")
+
+	// B's transport goes away: A sees EOF on its connection at once.
+	trB.Stop().Wait()
+	eventually(t, 2*time.Second, func() bool { return ev.count(PeerDown{Addr: addrB}) == 1 }, "no PeerDown")
+	a.Send(pid, &messages.Blob{Seq: 2}) // dropped: B is down
+	eventually(t, time.Second, func() bool { return trA.Stats().DroppedPeerDown >= 1 }, "send to a down peer not counted")
+
+	// A new transport and engine at the same address.
+	trB2, b2 := newTestNode(t, TCPConfig{ListenAddr: addrB})
+	if trB2.Address() != addrB {
+		t.Fatalf("restarted at %s, want %s", trB2.Address(), addrB)
+	}
+	pid2, s2 := spawnSink(b2, "s")
+	eventually(t, 10*time.Second, func() bool {
+		a.Send(pid2, &messages.Blob{Seq: 3})
+		return s2.n.Load() > 0
+	}, "no message reached the restarted peer")
+	eventually(t, 2*time.Second, func() bool { return ev.count(PeerUp{Addr: addrB}) == 2 }, "no second PeerUp")
+
+	// The restarted node's requests are answered over A's new connection.
+	for i := range 10 {
+		res, err := b2.Request(echoA, &messages.Ping{Seq: uint64(i)}, 2*time.Second).Result()
+		if err != nil {
+			t.Fatalf("request %d from the restarted peer: %v", i, err)
+		}
+		if p, ok := res.(*messages.Pong); !ok || p.Seq != uint64(i) {
+			t.Fatalf("got %#v", res)
+		}
+	}
+	if n := s.n.Load(); n != 1 {
+		t.Fatalf("old sink got %d messages", n)
+	}
+	if n := ev.count(PeerDown{Addr: addrB}); n != 1 {
+		t.Fatalf("%d PeerDown events, want 1 (one up→down change): %v", n, ev.snapshot())
+	}
+}
+
+// A dead address costs a healthy peer nothing (a black-holed one: see
+// TestTCPBlackHoledPeer).
+func TestTCPDeadPeerDoesNotDelayOthers(t *testing.T) {
+	trA, a := newTestNode(t, TCPConfig{})
+	ev := subscribeEvents(a)
+	_, b := newTestNode(t, TCPConfig{})
+	pid, s := spawnSink(b, "s")
+
+	// A port nobody listens on: dials are refused.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := l.Addr().String()
+	l.Close()
+	deadPID := actor.NewPID(dead, "sink/s")
+
+	const n = 2000
+	start := time.Now()
+	for i := range n {
+		a.Send(deadPID, &messages.Blob{Seq: uint64(i)})
+		a.Send(pid, &messages.Blob{Seq: uint64(i)})
+	}
+	if el := time.Since(start); el > time.Second {
+		t.Fatalf("sending took %v", el)
+	}
+	eventually(t, 5*time.Second, func() bool { return s.n.Load() == n }, "the healthy peer did not get all messages")
+	eventually(t, 3*time.Second, func() bool { return ev.count(PeerDown{Addr: dead}) == 1 }, "no PeerDown for the dead peer")
+	eventually(t, 3*time.Second, func() bool {
+		st := trA.Stats()
+		return st.DialFailures >= 1 && st.DroppedPeerDown == n
+	}, "dead peer's messages not counted as dropped")
+	if n := ev.count(PeerDown{Addr: dead}); n != 1 {
+		t.Fatalf("%d PeerDown events for repeated dial failures, want 1", n)
+	}
+}
