@@ -24,7 +24,7 @@ func NewLogger(w io.Writer, format, level string) (zerolog.Logger, error) {
 	switch format {
 	case "json":
 	case "console":
-		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly, NoColor: !isTerminal(w)}
 	default:
 		return zerolog.Nop(), fmt.Errorf("log format %q: want json or console", format)
 	}
@@ -96,4 +96,15 @@ func zerologLevel(l slog.Level) zerolog.Level {
 	default:
 		return zerolog.DebugLevel
 	}
+}
+
+// isTerminal reports whether w is a character device: colours only help a
+// person at a terminal and garble logs piped elsewhere.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

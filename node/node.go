@@ -27,6 +27,7 @@ import (
 type Node struct {
 	cfg          Config
 	log          zerolog.Logger
+	base         zerolog.Logger
 	engine       *actor.Engine
 	transport    *transport.TCP
 	supervisor   *actors.Supervisor
@@ -53,6 +54,7 @@ func New(cfg Config, logOut io.Writer) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	base := log // the vnode and coordinator actors add the node field themselves
 	log = log.With().Str("node", cfg.ID).Logger()
 	RouteSlog(log)
 
@@ -85,7 +87,7 @@ func New(cfg Config, logOut io.Writer) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, log: log, store: st, ring: ring, view: &actors.MemberView{}}
+	n := &Node{cfg: cfg, log: log, base: base, store: st, ring: ring, view: &actors.MemberView{}}
 	n.supervisor = actors.NewSupervisor(log)
 	n.metrics = newMetrics(n)
 	n.supervisor.OnPanic = func(kind, msg string) { n.metrics.panics.WithLabelValues(kind, msg).Inc() }
@@ -163,7 +165,7 @@ func (n *Node) spawnActors(members []cluster.Member) {
 		n.vnodes = append(n.vnodes, part)
 		n.actorPIDs = append(n.actorPIDs, sup.Spawn(e, actors.NewVnode(actors.VnodeConfig{
 			Node: cfg.ID, Partition: part, Store: n.store,
-			Log:             n.log.With().Uint32("partition", part).Logger(),
+			Log:             n.base,
 			Now:             func() int64 { return time.Now().UnixNano() },
 			MaxClockEntries: 0,
 		}), actors.VnodeKind, actor.WithID(actors.VnodeID(part))))
@@ -171,8 +173,8 @@ func (n *Node) spawnActors(members []cluster.Member) {
 	for i := 0; i < cfg.Coordinators; i++ {
 		pid := sup.Spawn(e, actors.NewCoordinator(actors.CoordinatorConfig{
 			Node: cfg.ID, Ring: n.ring, ReadQuorum: cfg.ReadQuorum, WriteQuorum: cfg.WriteQuorum,
-			Timeout: cfg.RequestTimeout, Down: n.view.Down,
-			Log: n.log.With().Str("component", "coordinator").Logger(),
+			Timeout: cfg.RequestTimeout, Down: n.view.Down, Coordinators: cfg.Coordinators,
+			Log: n.base.With().Str("component", "coordinator").Logger(),
 		}), actors.CoordinatorKind, actor.WithID(fmt.Sprint(i)))
 		n.coordinators = append(n.coordinators, pid)
 		n.actorPIDs = append(n.actorPIDs, pid)

@@ -62,9 +62,13 @@ type peer struct {
 
 	mu     sync.Mutex
 	state  int
-	chunks [][]byte // encoded frames waiting for the writer
-	queued int      // bytes in chunks
-	frames int      // frames in chunks
+	chunks   [][]byte // encoded frames waiting for the writer
+	pending  int      // bytes in chunks
+	frames   int      // frames in chunks
+	inflight int      // bytes the writer has taken but not written yet
+	// room, when not nil, is closed by the writer once the queue is back
+	// under the high-water mark, waking senders that wait for room.
+	room chan struct{}
 
 	lastWrite atomic.Int64 // nanotime of the writer's last completed write
 	sent      atomic.Uint64
@@ -93,11 +97,24 @@ func (p *peer) enqueue(b []byte) {
 		p.drop(1, &p.t.droppedDown)
 		return
 	}
-	if p.queued+len(b) > high && nanotime()-p.lastWrite.Load() < int64(drainWindow) {
+	if p.queued()+len(b) > high && nanotime()-p.lastWrite.Load() < int64(drainWindow) {
 		deadline := nanotime() + int64(maxYield)
-		for p.queued+len(b) > high && p.state < stateDown && nanotime() < deadline {
-			p.mu.Unlock()
-			runtime.Gosched()
+		for p.queued()+len(b) > high && p.state < stateDown {
+			left := deadline - nanotime()
+			if left <= 0 {
+				break
+			}
+			if WaitPark {
+				if p.room == nil {
+					p.room = make(chan struct{})
+				}
+				room := p.room
+				p.mu.Unlock()
+				waitRoom(room, time.Duration(left))
+			} else {
+				p.mu.Unlock()
+				runtime.Gosched()
+			}
 			p.mu.Lock()
 		}
 		if p.state >= stateDown {
@@ -106,13 +123,13 @@ func (p *peer) enqueue(b []byte) {
 			return
 		}
 	}
-	if p.queued+len(b) > limit {
+	if p.queued()+len(b) > limit {
 		p.mu.Unlock()
 		p.drop(1, &p.t.droppedQueue)
 		return
 	}
-	wasEmpty := p.queued == 0
-	p.queued += len(b)
+	wasEmpty := len(p.chunks) == 0
+	p.pending += len(b)
 	p.frames++
 	for len(b) > 0 {
 		n := len(p.chunks)
@@ -127,6 +144,39 @@ func (p *peer) enqueue(b []byte) {
 	p.mu.Unlock()
 	if wasEmpty {
 		p.wakeUp()
+	}
+}
+
+// queued is the peer's queue length in bytes; p.mu must be held.
+func (p *peer) queued() int { return p.pending + p.inflight }
+
+var WaitPark = true
+
+var timerPool = sync.Pool{New: func() any {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return t
+}}
+
+// waitRoom parks until room is closed or d has passed. Parking, rather
+// than spinning, leaves the processor to the network goroutines whose
+// progress the sender is waiting for.
+func waitRoom(room chan struct{}, d time.Duration) {
+	tm := timerPool.Get().(*time.Timer)
+	tm.Reset(d)
+	select {
+	case <-room:
+	case <-tm.C:
+	}
+	tm.Stop()
+	timerPool.Put(tm)
+}
+
+// signalRoom wakes the senders waiting for room; p.mu must be held.
+func (p *peer) signalRoom() {
+	if p.room != nil {
+		close(p.room)
+		p.room = nil
 	}
 }
 
@@ -159,7 +209,8 @@ func (p *peer) setState(s int) int {
 	n := 0
 	if s >= stateDown {
 		n = p.frames
-		p.chunks, p.queued, p.frames = releaseChunks(p.chunks), 0, 0
+		p.chunks, p.pending, p.frames = releaseChunks(p.chunks), 0, 0
+		p.signalRoom()
 	}
 	p.mu.Unlock()
 	p.drop(n, &p.t.droppedDown)
@@ -242,10 +293,11 @@ func (p *peer) sleep(backoff *time.Duration) bool {
 func (p *peer) serve(c *outConn) error {
 	var spare [][]byte
 	timeout := p.t.cfg.WriteTimeout
+	high := p.t.cfg.QueueBytes / 4 * 3
 	for {
 		p.mu.Lock()
 		yielded := false
-		for p.queued == 0 {
+		for len(p.chunks) == 0 {
 			p.mu.Unlock()
 			if !yielded {
 				// Let runnable senders add to the queue before parking: under
@@ -266,18 +318,29 @@ func (p *peer) serve(c *outConn) error {
 			p.mu.Lock()
 		}
 		out, n := p.chunks, p.frames
-		p.chunks, p.queued, p.frames = spare, 0, 0
+		p.chunks, p.frames = spare, 0
+		p.inflight, p.pending = p.pending, 0
 		p.mu.Unlock()
 
 		// One chunk per write keeps lastWrite fresh while a long backlog
 		// drains, which is what tells senders that waiting is worth it.
 		for _, chunk := range out {
 			_ = c.conn.SetWriteDeadline(time.Now().Add(timeout))
-			if _, err := c.conn.Write(chunk); err != nil {
+			_, err := c.conn.Write(chunk)
+			p.mu.Lock()
+			p.inflight -= len(chunk)
+			if err != nil {
+				p.inflight = 0
+				p.signalRoom()
+				p.mu.Unlock()
 				releaseChunks(out)
 				p.drop(n, &p.t.droppedDown) // fate unknown: counted as not delivered
 				return err
 			}
+			if p.queued() <= high {
+				p.signalRoom()
+			}
+			p.mu.Unlock()
 			p.lastWrite.Store(nanotime())
 		}
 		p.sent.Add(uint64(n))
@@ -287,7 +350,7 @@ func (p *peer) serve(c *outConn) error {
 
 func (p *peer) stats() PeerStats {
 	p.mu.Lock()
-	s := PeerStats{Addr: p.addr, Up: p.state == stateUp, Queued: p.queued}
+	s := PeerStats{Addr: p.addr, Up: p.state == stateUp, Queued: p.queued()}
 	p.mu.Unlock()
 	s.Sent = p.sent.Load()
 	s.Dropped = p.dropped.Load()
