@@ -269,7 +269,7 @@ func (d Dot) String() string {
 }
 
 func (d Dot) entry() Entry {
-	return Entry{Node: d.Node, Counter: d.Counter, Stamp: d.Stamp}
+	return Entry(d)
 }
 
 // sameEvent compares event identity. The stamp is excluded: it is payload

@@ -35,7 +35,7 @@ func entry(f string) Entry {
 
 func dot(f string) Dot {
 	e := entry(f)
-	return Dot{Node: e.Node, Counter: e.Counter, Stamp: e.Stamp}
+	return Dot(e)
 }
 
 // ver builds a version from a dot like "a:2", a context like "a:1 b:1"
