@@ -170,7 +170,7 @@ func (h *httpAPI) status(w http.ResponseWriter, r *http.Request) {
 func (n *Node) request(key []byte, msg any) (any, error) {
 	pid := n.coordinators[actors.CoordinatorFor(key, len(n.coordinators))]
 	wait := 2*n.cfg.RequestTimeout + 500*time.Millisecond
-	res, err := n.engine.Request(pid, msg, wait).Result()
+	res, err := call(n.engine, pid, msg, wait)
 	if err != nil {
 		return nil, fmt.Errorf("no answer from the coordinator within %v", wait)
 	}
