@@ -1,0 +1,223 @@
+// Package kv benchmarks the key-value path end to end: real node processes
+// on loopback, driven through the Go client, with latency, errors, siblings
+// and the server CPU each operation costs.
+package kv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/dynamokv/dynamo/client"
+)
+
+// host keeps every benchmark socket on loopback.
+const host = "127.0.0.1"
+
+// ClusterConfig describes the node processes to start.
+type ClusterConfig struct {
+	Bin     string // the dynamo binary
+	Nodes   int
+	Storage string // pebble or memory
+	N, R, W int
+	// GOMAXPROCS, when positive, caps each node's Go scheduler: several
+	// nodes sharing few cores otherwise each run one P per core.
+	GOMAXPROCS int
+}
+
+// Node is one running node process.
+type Node struct {
+	ID, Peer, HTTP string
+	cmd            *exec.Cmd
+	log            *tailBuffer
+	done           chan struct{}
+}
+
+// PID is the node's process id.
+func (n *Node) PID() int { return n.cmd.Process.Pid }
+
+// Cluster is a set of node processes sharing a temporary data directory.
+type Cluster struct {
+	Nodes []*Node
+	dir   string
+	once  sync.Once
+}
+
+// StartCluster starts the nodes and waits until every one of them sees
+// every member agreed and up. On error nothing is left running.
+func StartCluster(ctx context.Context, cfg ClusterConfig) (c *Cluster, err error) {
+	if _, err := os.Stat(cfg.Bin); err != nil {
+		return nil, fmt.Errorf("no dynamo binary at %s: run `make build` first, or point -bin at one", cfg.Bin)
+	}
+	dir, err := os.MkdirTemp("", "dynamo-kvbench-")
+	if err != nil {
+		return nil, err
+	}
+	c = &Cluster{dir: dir}
+	defer func() {
+		if err != nil {
+			c.Stop()
+		}
+	}()
+	ports, err := freePorts(2 * cfg.Nodes)
+	if err != nil {
+		return c, err
+	}
+	var members []string
+	for i := 0; i < cfg.Nodes; i++ {
+		n := &Node{
+			ID:   fmt.Sprintf("n%d", i+1),
+			Peer: net.JoinHostPort(host, strconv.Itoa(ports[2*i])),
+			HTTP: net.JoinHostPort(host, strconv.Itoa(ports[2*i+1])),
+			log:  &tailBuffer{max: 16 << 10},
+			done: make(chan struct{}),
+		}
+		members = append(members, n.ID+"="+n.Peer)
+		c.Nodes = append(c.Nodes, n)
+	}
+	for _, n := range c.Nodes {
+		args := []string{"node", "--id", n.ID, "--listen", n.Peer, "--http", n.HTTP,
+			"--members", strings.Join(members, ","), "--storage", cfg.Storage,
+			"--data", filepath.Join(dir, n.ID), "--log-level", "warn", "--log-format", "json",
+			"-n", strconv.Itoa(cfg.N), "-r", strconv.Itoa(cfg.R), "-w", strconv.Itoa(cfg.W)}
+		n.cmd = exec.Command(cfg.Bin, args...)
+		n.cmd.Stdout, n.cmd.Stderr = n.log, n.log
+		if cfg.GOMAXPROCS > 0 {
+			n.cmd.Env = append(os.Environ(), "GOMAXPROCS="+strconv.Itoa(cfg.GOMAXPROCS))
+		}
+		// The nodes die with this process even if it is killed outright.
+		n.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		if err := n.cmd.Start(); err != nil {
+			return c, fmt.Errorf("start node %s: %w", n.ID, err)
+		}
+		go func(n *Node) { _ = n.cmd.Wait(); close(n.done) }(n)
+	}
+	return c, c.waitAgreed(ctx, 30*time.Second)
+}
+
+// Seeds are the nodes' HTTP base URLs.
+func (c *Cluster) Seeds() []string {
+	var s []string
+	for _, n := range c.Nodes {
+		s = append(s, "http://"+n.HTTP)
+	}
+	return s
+}
+
+// Exited names the first node that is no longer running, or "".
+func (c *Cluster) Exited() string {
+	for _, n := range c.Nodes {
+		select {
+		case <-n.done:
+			return fmt.Sprintf("node %s exited; its log ends:\n%s", n.ID, n.log.String())
+		default:
+		}
+	}
+	return ""
+}
+
+// waitAgreed polls /status of every node until each sees every member
+// agreed and up, a node exits, or limit passes.
+func (c *Cluster) waitAgreed(ctx context.Context, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for attempt := 0; ; attempt++ {
+		err := agreed(ctx, c.Seeds())
+		if err == nil {
+			return nil
+		}
+		if why := c.Exited(); why != "" {
+			return errors.New(why)
+		}
+		if time.Now().After(deadline) || attempt > 10000 {
+			return fmt.Errorf("cluster not ready within %v: %w", limit, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// agreed says why the nodes at the given HTTP base URLs are not ready:
+// each must list every one of them as a member, agreed and up.
+func agreed(ctx context.Context, seeds []string) error {
+	for _, s := range seeds {
+		st, err := client.ReadStatus(ctx, client.Config{Seeds: []string{s}, Timeout: time.Second})
+		if err != nil {
+			return err
+		}
+		if len(st.Members) != len(seeds) {
+			return fmt.Errorf("%s lists %d members", st.Node, len(st.Members))
+		}
+		for _, m := range st.Members {
+			if !m.Agreed || !m.Up {
+				return fmt.Errorf("%s sees %s agreed=%v up=%v", st.Node, m.ID, m.Agreed, m.Up)
+			}
+		}
+	}
+	return nil
+}
+
+// Stop kills every node and removes the data directory. Safe to call
+// more than once.
+func (c *Cluster) Stop() {
+	c.once.Do(func() {
+		for _, n := range c.Nodes {
+			if n.cmd != nil && n.cmd.Process != nil {
+				_ = n.cmd.Process.Kill()
+				select {
+				case <-n.done:
+				case <-time.After(5 * time.Second):
+				}
+			}
+		}
+		_ = os.RemoveAll(c.dir)
+	})
+}
+
+// freePorts returns n distinct loopback ports that were free a moment ago.
+func freePorts(n int) ([]int, error) {
+	var ports []int
+	for i := 0; i < n; i++ {
+		l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+		if err != nil {
+			return nil, err
+		}
+		defer l.Close() // held until all are chosen, so none repeats
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// tailBuffer keeps the last max bytes a node logged, for error reports.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	b   []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if len(t.b) > t.max {
+		t.b = append(t.b[:0], t.b[len(t.b)-t.max:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.b)
+}
