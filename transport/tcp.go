@@ -79,6 +79,13 @@ func (c *TCPConfig) applyDefaults() {
 // writer goroutine from a bounded byte queue; each inbound connection gets
 // one reader goroutine that hands frames to the engine. One connection per
 // direction keeps messages from one sender to one receiver in order.
+//
+// A peer is up from a successful dial (TLS handshake and hello written)
+// until its connection breaks, a write times out or a dial fails; PeerUp
+// and PeerDown are broadcast on those changes. A listener that refuses a
+// connection after accepting it (another cluster, or our certificate under
+// TLS 1.3) shows as a brief up then down, redialled with backoff. Peers are
+// never forgotten: a departed address is redialled every BackoffMax.
 type TCP struct {
 	cfg       TCPConfig
 	log       zerolog.Logger
@@ -103,6 +110,7 @@ type TCP struct {
 	refusedLarge, refusedEncode, badFrms atomic.Uint64
 	dials, dialFailures                  atomic.Uint64
 	encodeLog, frameLog                  rateLimiter
+	responses                            responseGuard
 }
 
 var _ Transport = (*TCP)(nil)
@@ -140,7 +148,9 @@ func NewTCP(cfg TCPConfig) (*TCP, error) {
 func (t *TCP) Address() string { return t.addr }
 
 // Start begins accepting connections. It broadcasts nothing: the engine's
-// event stream does not exist yet while Start runs.
+// event stream does not exist yet while Start runs, and PeerUp/PeerDown
+// come only from writers, which the first Send creates after NewEngine
+// returned.
 func (t *TCP) Start(e *actor.Engine) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -167,9 +177,6 @@ func (t *TCP) Stop() *sync.WaitGroup {
 		t.stopped = true
 		t.cancel()
 		_ = t.ln.Close()
-		for _, p := range t.peerMap() {
-			p.wakeUp()
-		}
 		t.log.Info().Msg("transport stopped")
 	}
 	t.mu.Unlock()
@@ -184,9 +191,11 @@ var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &
 const maxPooledFrame = 64 << 10
 
 // Send encodes msg and enqueues it for the peer at pid.Address. It runs on
-// the sender's goroutine and never waits on the network; see peer.enqueue
-// for the backpressure policy. Failures are counted and logged, never
-// returned: the engine has no error path here.
+// the sender's goroutine and never waits on the network: when the peer's
+// queue is over 75% full and the peer is draining it, Send waits at most
+// 200µs for room, otherwise it drops (see drainWindow for the policy).
+// Failures are counted and logged, never returned: the engine has no error
+// path here.
 func (t *TCP) Send(pid *actor.PID, msg any, sender *actor.PID) {
 	if pid == nil {
 		return

@@ -4,7 +4,6 @@ package transport
 
 import (
 	"fmt"
-	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -19,8 +18,6 @@ import (
 // on a busy machine.
 
 // cpuTime is the process's user plus system CPU time in nanoseconds.
-func init() { WaitPark = os.Getenv("WP") != "0" }
-
 func cpuTime() int64 {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)

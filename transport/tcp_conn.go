@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dynamokv/dynamo/messages"
@@ -17,11 +18,46 @@ import (
 // ioBufSize is the reader's buffer: frames that fit are decoded in place.
 const ioBufSize = 64 << 10
 
-// responsePrefix marks the ids of hollywood's Request responses. Their
-// one-slot channel blocks whoever delivers a second reply before Result is
-// called, so responses are delivered off the reader goroutine: a duplicate
-// reply then parks one goroutine instead of stalling the connection.
+// responsePrefix marks the ids of hollywood's Request responses. A
+// Response has a one-slot channel: a second reply delivered before Result
+// is called blocks whoever delivers it. The first reply to a response id
+// is delivered in line (it always fits); a repeated one goes through its
+// own goroutine, which parks instead of stalling the connection.
 const responsePrefix = "response/"
+
+// responseMemory is how many recent response ids are remembered. A
+// duplicate whose first reply is older than that, to a Response whose
+// Result has still not been called, would block the reader; a Response
+// whose Result ran is unregistered and its duplicates go to dead letters.
+const responseMemory = 32 << 10
+
+// responseGuard remembers the response ids delivered recently.
+type responseGuard struct {
+	mu   sync.Mutex
+	seen map[string]struct{}
+	ring []string
+	next int
+}
+
+// first records id and reports whether it was not seen recently.
+func (g *responseGuard) first(id string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if _, dup := g.seen[id]; dup {
+		return false
+	}
+	if g.seen == nil {
+		g.seen = make(map[string]struct{}, responseMemory)
+		g.ring = make([]string, responseMemory)
+	}
+	if old := g.ring[g.next]; old != "" {
+		delete(g.seen, old)
+	}
+	g.ring[g.next] = id
+	g.seen[id] = struct{}{}
+	g.next = (g.next + 1) % responseMemory
+	return true
+}
 
 // outConn is one dialled connection and the goroutine reading it. Nothing
 // is expected back; the read exists to see a peer's close (EOF, reset, TLS
@@ -185,14 +221,13 @@ func (t *TCP) serveInbound(raw net.Conn) {
 			delivered = 0
 		}
 		body, err := r.next()
+		if errors.Is(err, errFrameTooLarge) {
+			t.badFrms.Add(1)
+			t.log.WithLevel(t.frameLog.level()).Str("peer", peer).Err(err).Msg("frame dropped")
+			continue
+		}
 		if err != nil {
 			t.received.Add(delivered)
-			if errors.Is(err, errFrameTooLarge) {
-				delivered = 0
-				t.badFrms.Add(1)
-				t.log.WithLevel(t.frameLog.level()).Str("peer", peer).Err(err).Msg("frame dropped")
-				continue
-			}
 			t.log.Info().Str("peer", peer).Err(err).Msg("inbound connection closed")
 			return
 		}
@@ -206,11 +241,11 @@ func (t *TCP) serveInbound(raw net.Conn) {
 			continue
 		}
 		delivered++
-		if strings.HasPrefix(f.Target.ID, responsePrefix) {
+		if strings.HasPrefix(f.Target.ID, responsePrefix) && !t.responses.first(f.Target.ID) {
 			go engine.SendLocal(f.Target, f.Msg, f.Sender)
-		} else {
-			engine.SendLocal(f.Target, f.Msg, f.Sender)
+			continue
 		}
+		engine.SendLocal(f.Target, f.Msg, f.Sender)
 	}
 }
 
@@ -223,8 +258,9 @@ type frameReader struct {
 	br   *bufio.Reader
 	max  int
 	skip int // bytes of the previous in-place frame still to consume
-	// strict: an oversized frame is an error, not skipped (before the
-	// hello, where it means the other end does not speak this protocol).
+	// strict: a frame larger than the buffer is an error, not skipped
+	// (before the hello, where it means the other end does not speak this
+	// protocol and must not make us hold or read megabytes).
 	strict bool
 	buf    []byte
 }
@@ -243,10 +279,10 @@ func (r *frameReader) next() ([]byte, error) {
 	}
 	n := messages.FrameLength(hdr)
 	_, _ = r.br.Discard(messages.LengthSize)
+	if r.strict && n > r.br.Size() {
+		return nil, fmt.Errorf("%w: %d bytes", errFrameTooLarge, n)
+	}
 	if n > r.max {
-		if r.strict {
-			return nil, fmt.Errorf("%w: %d bytes", errFrameTooLarge, n)
-		}
 		if _, err := io.CopyN(io.Discard, r.br, int64(n)); err != nil {
 			return nil, err
 		}

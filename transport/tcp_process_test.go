@@ -36,7 +36,8 @@ const (
 
 // gapSink counts Blobs and tracks the largest gap between arrivals. A Ping
 // is answered with Pong{Seq: blobs so far, Sent: largest gap in ns since
-// the previous Ping} and starts a new measuring window.
+// the previous Ping} and starts a new measuring window. An Echo is
+// answered with itself, for the benchmarks.
 type gapSink struct {
 	last   time.Time
 	maxGap time.Duration
@@ -44,7 +45,9 @@ type gapSink struct {
 }
 
 func (s *gapSink) Receive(c *actor.Context) {
-	switch c.Message().(type) {
+	switch m := c.Message().(type) {
+	case *messages.Echo:
+		c.Respond(m)
 	case *messages.Blob:
 		now := time.Now()
 		if !s.last.IsZero() {
@@ -185,7 +188,7 @@ type helperProc struct {
 	cmd  *exec.Cmd
 }
 
-func startHelper(t *testing.T, name, role, listen string, lifetime time.Duration, targets ...string) *helperProc {
+func startHelper(t testing.TB, name, role, listen string, lifetime time.Duration, targets ...string) *helperProc {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperNode$", "-test.count=1")
 	cmd.Env = append(os.Environ(), envRole+"="+role, envListen+"="+listen,

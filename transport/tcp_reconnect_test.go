@@ -139,3 +139,70 @@ func TestTCPDeadPeerDoesNotDelayOthers(t *testing.T) {
 		t.Fatalf("%d PeerDown events for repeated dial failures, want 1", n)
 	}
 }
+
+// A peer that accepts connections but never reads (a stopped process) is
+// declared down after the write timeout; its senders never wait long and
+// a healthy peer keeps all its traffic.
+func TestTCPHungPeer(t *testing.T) {
+	trA, a := newTestNode(t, TCPConfig{WriteTimeout: time.Second, QueueBytes: 8 << 20})
+	ev := subscribeEvents(a)
+	_, b := newTestNode(t, TCPConfig{})
+	pid, s := spawnSink(b, "s")
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c) // never read
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	hung := actor.NewPID(l.Addr().String(), "sink/s")
+
+	data := make([]byte, 1024)
+	var sent int
+	var slowest time.Duration
+	deadline := time.Now().Add(5 * time.Second)
+	for ev.count(PeerDown{Addr: hung.Address}) == 0 && sent < 200000 && time.Now().Before(deadline) {
+		start := time.Now()
+		a.Send(hung, &messages.Blob{Seq: uint64(sent), Data: data})
+		slowest = max(slowest, time.Since(start))
+		a.Send(pid, &messages.Blob{Seq: uint64(sent)})
+		sent++
+		if sent%64 == 0 {
+			time.Sleep(100 * time.Microsecond) // a steady stream, not a tight loop
+		}
+	}
+	if ev.count(PeerDown{Addr: hung.Address}) == 0 {
+		t.Fatalf("hung peer not declared down after %d messages", sent)
+	}
+	eventually(t, 5*time.Second, func() bool { return s.n.Load() == int64(sent) }, "the healthy peer did not get all messages")
+	st := trA.Stats()
+	if st.DroppedPeerDown+st.DroppedQueueFull == 0 {
+		t.Fatalf("nothing dropped for the hung peer: %+v", st)
+	}
+	// Far below the write timeout, with room for a busy machine's
+	// scheduling delays.
+	if slowest > 250*time.Millisecond {
+		t.Fatalf("a Send to the hung peer took %v", slowest)
+	}
+	t.Logf("%d messages; slowest Send to the hung peer %v; dropped: %d queue full, %d peer down",
+		sent, slowest, st.DroppedQueueFull, st.DroppedPeerDown)
+}

@@ -171,3 +171,29 @@ func TestTCPStopTwice(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 }
+
+// A Response has one slot: a second reply before Result must not stall the
+// connection that carries it.
+func TestTCPDuplicateReplyDoesNotBlock(t *testing.T) {
+	trA, a := newTestNode(t, TCPConfig{})
+	_, b := newTestNode(t, TCPConfig{})
+	echo := spawnEcho(b)
+	twice := b.SpawnFunc(func(c *actor.Context) {
+		if m, ok := c.Message().(*messages.Ping); ok {
+			c.Respond(&messages.Pong{Seq: m.Seq})
+			c.Respond(&messages.Pong{Seq: m.Seq + 1})
+		}
+	}, "twice")
+	resp := a.Request(twice, &messages.Ping{Seq: 1}, 5*time.Second)
+	eventually(t, 2*time.Second, func() bool { return trA.Stats().Received == 2 }, "both replies should arrive")
+	if _, err := a.Request(echo, &messages.Echo{Seq: 2}, 2*time.Second).Result(); err != nil {
+		t.Fatalf("connection stalled by a duplicate reply: %v", err)
+	}
+	res, err := resp.Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := res.(*messages.Pong); !ok || p.Seq != 1 {
+		t.Fatalf("got %#v, want the first reply", res)
+	}
+}

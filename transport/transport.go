@@ -59,7 +59,7 @@ type Stats struct {
 type PeerStats struct {
 	Addr    string
 	Up      bool
-	Queued  int   // bytes waiting in the peer's queue
+	Queued  int // bytes waiting in the peer's queue
 	Sent    uint64
 	Dropped uint64
 }
