@@ -18,14 +18,19 @@ test:
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 240s ./...
 
-# Actor-level benchmarks; bench/README.md holds the figures.
+# Actor-level benchmarks: the transport against hollywood's remote, then the
+# key-value path through three node processes. bench/README.md holds the
+# figures; BENCHFLAGS=-readme makes kvbench rewrite its section there.
 bench: build
 	$(GO) run ./bench/cmd/benchall
+	$(GO) run ./bench/cmd/kvbench -bin $(BIN) $(BENCHFLAGS)
 
 # Runs each fuzz target for FUZZTIME.
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test ./messages -run '^$$' -fuzz FuzzDecodeFrame -fuzztime $(FUZZTIME)
+	$(GO) test ./version -run '^$$' -fuzz FuzzDecodeContext -fuzztime $(FUZZTIME)
+	$(GO) test ./version -run '^$$' -fuzz FuzzUnmarshalSiblings -fuzztime $(FUZZTIME)
 
 lint:
 	$(GO) vet ./...
