@@ -42,6 +42,12 @@ type TCPConfig struct {
 	// BackoffMin and BackoffMax bound the redial backoff, which doubles
 	// after each failure. Defaults 50ms and 2s.
 	BackoffMin, BackoffMax time.Duration
+	// PeerIdleTimeout: a peer that has been down, with nothing sent to it,
+	// for this long is forgotten: its writer stops redialling and it leaves
+	// Stats. A later Send to it starts afresh. Up peers are kept however
+	// idle. It lets short-lived clients, replied to at ephemeral ports, go
+	// without leaving a redialling peer behind. Default 30s.
+	PeerIdleTimeout time.Duration
 	// QueueBytes bounds each peer's queue of encoded frames. Default 64 MiB.
 	QueueBytes int
 	// MaxFrameSize bounds one frame (without its length prefix): larger
@@ -63,6 +69,7 @@ func (c *TCPConfig) applyDefaults() {
 	def(&c.WriteTimeout, 5*time.Second)
 	def(&c.BackoffMin, 50*time.Millisecond)
 	def(&c.BackoffMax, 2*time.Second)
+	def(&c.PeerIdleTimeout, 30*time.Second)
 	if c.BackoffMax < c.BackoffMin {
 		c.BackoffMax = c.BackoffMin
 	}
@@ -84,8 +91,12 @@ func (c *TCPConfig) applyDefaults() {
 // until its connection breaks, a write times out or a dial fails; PeerUp
 // and PeerDown are broadcast on those changes. A listener that refuses a
 // connection after accepting it (another cluster, or our certificate under
-// TLS 1.3) shows as a brief up then down, redialled with backoff. Peers are
-// never forgotten: a departed address is redialled every BackoffMax.
+// TLS 1.3) shows as a brief up then down, redialled with backoff. A down
+// peer is redialled with backoff while it is sent to, and forgotten once it
+// was sent nothing for PeerIdleTimeout (see tcp_idle.go).
+//
+// Inbound frames reach the engine only once it is complete (see
+// deliverable in tcp_idle.go).
 type TCP struct {
 	cfg       TCPConfig
 	log       zerolog.Logger
@@ -94,12 +105,14 @@ type TCP struct {
 	serverTLS *tls.Config
 	engine    atomic.Pointer[actor.Engine]
 
-	// peers maps a peer address to its *peer. Peers are added rarely and
-	// never removed, so the map is copied on write and read with one
-	// atomic load: the send path takes no lock.
-	peers atomic.Pointer[map[string]*peer]
+	// peers holds the peer map. Peers are added and removed rarely, so the
+	// set is copied on write (under mu) and read with one atomic load: the
+	// send path takes no lock.
+	peers atomic.Pointer[peerSet]
+	// ready is set once inbound frames may go to the engine.
+	ready atomic.Bool
 
-	mu      sync.Mutex // guards started, stopped and every wg.Add from outside a tracked goroutine
+	mu      sync.Mutex // guards started, stopped, peers updates and every wg.Add from outside a tracked goroutine
 	started bool
 	stopped bool
 	ctx     context.Context // cancelled by Stop: ends dials, sleeps and connections
@@ -218,10 +231,16 @@ func (t *TCP) Send(pid *actor.PID, msg any, sender *actor.PID) {
 		t.log.WithLevel(t.encodeLog.level()).Str("peer", pid.Address).Str("type", messages.NameOf(msg)).
 			Int("size", len(b)-messages.LengthSize).Int("max", t.cfg.MaxFrameSize).Msg("message refused: frame too large")
 	default:
-		if p := t.peerFor(pid.Address); p != nil {
-			p.enqueue(b)
-		} else {
-			t.droppedDown.Add(1) // stopped
+		// A peer removed for idleness under our feet refuses the frame:
+		// look again, which creates a fresh peer.
+		for p := t.peerFor(pid.Address, nil); ; p = t.peerFor(pid.Address, p) {
+			if p == nil {
+				t.droppedDown.Add(1) // stopped
+				break
+			}
+			if p.enqueue(b) {
+				break
+			}
 		}
 	}
 	if cap(b) <= maxPooledFrame {
@@ -231,9 +250,10 @@ func (t *TCP) Send(pid *actor.PID, msg any, sender *actor.PID) {
 }
 
 // peerFor returns the peer for addr, creating it and its writer on first
-// use; nil once the transport is stopped.
-func (t *TCP) peerFor(addr string) *peer {
-	if p, ok := t.peerMap()[addr]; ok {
+// use or when the one found is stale (closed: removed for idleness); nil
+// once the transport is stopped.
+func (t *TCP) peerFor(addr string, stale *peer) *peer {
+	if p, ok := t.peerSet().byAddr[addr]; ok && p != stale {
 		return p
 	}
 	t.mu.Lock()
@@ -241,32 +261,40 @@ func (t *TCP) peerFor(addr string) *peer {
 	if t.stopped {
 		return nil
 	}
-	old := t.peerMap()
-	if p, ok := old[addr]; ok {
+	old := t.peerSet()
+	if p, ok := old.byAddr[addr]; ok && p != stale {
 		return p
 	}
-	m := make(map[string]*peer, len(old)+1)
-	for a, p := range old {
+	m := make(map[string]*peer, len(old.byAddr)+1)
+	for a, p := range old.byAddr {
 		m[a] = p
 	}
 	p := newPeer(t, addr)
 	m[addr] = p
-	t.peers.Store(&m)
+	t.peers.Store(&peerSet{byAddr: m, gone: old.gone})
 	t.wg.Add(1)
 	go p.run()
 	return p
 }
 
-func (t *TCP) peerMap() map[string]*peer {
-	if m := t.peers.Load(); m != nil {
-		return *m
+// peerSet is the peer map and what its removed peers had sent, swapped
+// together so Stats stays monotonic across a removal.
+type peerSet struct {
+	byAddr map[string]*peer
+	gone   uint64 // frames sent by peers no longer in byAddr
+}
+
+func (t *TCP) peerSet() *peerSet {
+	if s := t.peers.Load(); s != nil {
+		return s
 	}
-	return nil
+	return &peerSet{}
 }
 
 // broadcast publishes an event once an engine is attached. Events are only
-// raised from goroutines that exist after NewEngine returned (writers are
-// created by Send), when the event stream exists.
+// raised by writers, which Send creates: Send is called through the engine
+// after NewEngine returned, or by an actor that a delivered frame reached
+// (see deliverable), so the event stream exists.
 func (t *TCP) broadcast(ev any) {
 	if e := t.engine.Load(); e != nil {
 		e.BroadcastEvent(ev)
@@ -285,7 +313,9 @@ func (t *TCP) Stats() Stats {
 		Dials:            t.dials.Load(),
 		DialFailures:     t.dialFailures.Load(),
 	}
-	for _, p := range t.peerMap() {
+	set := t.peerSet()
+	s.Sent = set.gone
+	for _, p := range set.byAddr {
 		ps := p.stats()
 		s.Sent += ps.Sent
 		s.Peers = append(s.Peers, ps)

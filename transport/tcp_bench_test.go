@@ -3,7 +3,6 @@
 package transport
 
 import (
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -85,6 +84,6 @@ func BenchmarkTCPRequest64(b *testing.B) {
 	b.ReportMetric(float64(b.N)/el.Seconds(), "req/s")
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/req")
 	if failed.Load() > 0 {
-		b.Fatal(fmt.Sprintf("%d requests failed", failed.Load()))
+		b.Fatalf("%d requests failed", failed.Load())
 	}
 }

@@ -241,6 +241,10 @@ func (t *TCP) serveInbound(raw net.Conn) {
 			continue
 		}
 		delivered++
+		if !t.deliverable(engine, f.Target) {
+			t.log.Debug().Str("peer", peer).Str("target", f.Target.ID).Msg("frame for a missing actor dropped: engine starting")
+			continue
+		}
 		if strings.HasPrefix(f.Target.ID, responsePrefix) && !t.responses.first(f.Target.ID) {
 			go engine.SendLocal(f.Target, f.Msg, f.Sender)
 			continue

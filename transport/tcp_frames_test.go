@@ -138,3 +138,41 @@ func TestTCPOtherClusterCannotSend(t *testing.T) {
 		t.Fatalf("%d messages crossed clusters", n)
 	}
 }
+
+// Frames for a missing actor are dropped, without a dead letter, until a
+// frame for a registered actor shows the engine is complete; then they go
+// to dead letters as usual.
+func TestTCPDeadLettersOnceEngineReady(t *testing.T) {
+	tr, e := newTestNode(t, TCPConfig{})
+	dead := make(chan uint64, 8)
+	sub := e.SpawnFunc(func(c *actor.Context) {
+		if ev, ok := c.Message().(actor.DeadLetterEvent); ok {
+			if m, ok := ev.Message.(*messages.Blob); ok {
+				dead <- m.Seq
+			}
+		}
+	}, "deadletters")
+	e.Subscribe(sub)
+	pid, s := spawnSink(e, "raw")
+	missing := actor.NewPID(tr.Address(), "nobody/x")
+
+	c := dialRaw(t, tr.Address())
+	w := helloFrame(t, tr.Address(), "127.0.0.1:1", "test")
+	w = append(w, rawFrame(t, missing, &messages.Blob{Seq: 1})...)
+	w = append(w, rawFrame(t, pid, &messages.Blob{Seq: 2})...)
+	w = append(w, rawFrame(t, missing, &messages.Blob{Seq: 3})...)
+	if _, err := c.Write(w); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, func() bool { return s.n.Load() == 1 }, "frame for the sink not delivered")
+	select {
+	case seq := <-dead:
+		// The event stream keeps order: a dead letter for 1 would come first.
+		if seq != 3 {
+			t.Fatalf("dead letter for blob %d, want 3 only", seq)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no dead letter once the engine was ready")
+	}
+	eventually(t, time.Second, func() bool { return tr.Stats().Received == 3 }, "received %d frames, want 3", tr.Stats().Received)
+}

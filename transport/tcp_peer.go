@@ -18,7 +18,7 @@ const (
 	stateNew = iota
 	stateUp
 	stateDown
-	stateClosed // the transport stopped
+	stateClosed // the transport stopped, or the peer was removed for idleness
 )
 
 // Backpressure policy: the queue counts the bytes not yet written. When
@@ -75,8 +75,12 @@ type peer struct {
 	room chan struct{}
 
 	lastWrite atomic.Int64 // nanotime of the writer's last completed write
-	sent      atomic.Uint64
-	dropped   atomic.Uint64
+	// used is set by every Send and cleared by the writer while the peer
+	// is down, to tell an idle down peer (see tcp_idle.go). A flag rather
+	// than a timestamp: while set, Send only reads it.
+	used    atomic.Bool
+	sent    atomic.Uint64
+	dropped atomic.Uint64
 }
 
 func newPeer(t *TCP, addr string) *peer {
@@ -91,15 +95,23 @@ func (p *peer) wakeUp() {
 }
 
 // enqueue appends one encoded frame to the queue (see the backpressure
-// policy above). It copies b, which the caller reuses.
-func (p *peer) enqueue(b []byte) {
+// policy above). It copies b, which the caller reuses. It returns false,
+// having counted nothing, when the peer is closed: the caller looks the
+// peer up again.
+func (p *peer) enqueue(b []byte) bool {
 	limit := p.t.cfg.QueueBytes
 	high := limit / 4 * 3
+	if !p.used.Load() {
+		p.used.Store(true) // before taking mu: see TCP.remove
+	}
 	p.mu.Lock()
 	if p.state >= stateDown {
+		closed := p.state == stateClosed
 		p.mu.Unlock()
-		p.drop(1, &p.t.droppedDown)
-		return
+		if !closed {
+			p.drop(1, &p.t.droppedDown)
+		}
+		return !closed
 	}
 	if p.queued()+len(b) > high && nanotime()-p.lastWrite.Load() < int64(drainWindow) {
 		deadline := nanotime() + int64(maxWait)
@@ -117,15 +129,18 @@ func (p *peer) enqueue(b []byte) {
 			p.mu.Lock()
 		}
 		if p.state >= stateDown {
+			closed := p.state == stateClosed
 			p.mu.Unlock()
-			p.drop(1, &p.t.droppedDown)
-			return
+			if !closed {
+				p.drop(1, &p.t.droppedDown)
+			}
+			return !closed
 		}
 	}
 	if p.queued()+len(b) > limit {
 		p.mu.Unlock()
 		p.drop(1, &p.t.droppedQueue)
-		return
+		return true
 	}
 	wasEmpty := len(p.chunks) == 0
 	p.pending += len(b)
@@ -144,6 +159,7 @@ func (p *peer) enqueue(b []byte) {
 	if wasEmpty {
 		p.wakeUp()
 	}
+	return true
 }
 
 // queued is the peer's queue length in bytes; p.mu must be held.
@@ -230,7 +246,7 @@ func (p *peer) markDown(err error) {
 }
 
 // run is the peer's writer: dial, write, and redial with backoff until the
-// transport stops.
+// transport stops or the peer is removed for idleness.
 func (p *peer) run() {
 	t := p.t
 	defer t.wg.Done()
@@ -238,6 +254,7 @@ func (p *peer) run() {
 	hello, _ := messages.AppendFrame(nil, &actor.PID{Address: p.addr, ID: helloID}, nil,
 		&messages.Hello{Addr: t.addr, Cluster: t.cfg.Cluster})
 	backoff := t.cfg.BackoffMin
+	var idle idleClock
 	for t.ctx.Err() == nil {
 		t.dials.Add(1)
 		c, err := t.dial(p.addr, hello)
@@ -245,12 +262,14 @@ func (p *peer) run() {
 			t.dialFailures.Add(1)
 			t.log.Debug().Str("peer", p.addr).Err(err).Msg("dial failed")
 			p.markDown(err)
-			if !p.sleep(&backoff) {
+			idle.down(p)
+			if !p.rest(&backoff, &idle) {
 				return
 			}
 			continue
 		}
 		p.markUp()
+		idle.up()
 		start := time.Now()
 		err = p.serve(c)
 		c.close()
@@ -261,26 +280,14 @@ func (p *peer) run() {
 			t.dialFailures.Add(1)
 		}
 		p.markDown(err)
+		idle.down(p)
 		if time.Since(start) >= stableConn {
 			backoff = t.cfg.BackoffMin
 			continue
 		}
-		if !p.sleep(&backoff) {
+		if !p.rest(&backoff, &idle) {
 			return
 		}
-	}
-}
-
-// sleep waits out the backoff and doubles it; false once stopped.
-func (p *peer) sleep(backoff *time.Duration) bool {
-	timer := time.NewTimer(*backoff)
-	defer timer.Stop()
-	*backoff = min(2**backoff, p.t.cfg.BackoffMax)
-	select {
-	case <-timer.C:
-		return true
-	case <-p.t.ctx.Done():
-		return false
 	}
 }
 
