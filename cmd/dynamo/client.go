@@ -24,6 +24,9 @@ func runClient(cmd string, args []string) error {
 	if errors.Is(err, flag.ErrHelp) {
 		return nil // the flag package printed the usage
 	}
+	if err != nil && strings.Contains(err.Error(), "connection refused") {
+		return fmt.Errorf("%w\n(is a node running there? `make run` starts a local cluster; --node picks another node)", err)
+	}
 	return err
 }
 
