@@ -180,7 +180,8 @@ func (m *Membership) publish() {
 }
 
 // CompareHello says how other's view differs from self's, or "" when they
-// agree on the cluster name, Q, N and the ordered member list.
+// agree on the cluster name, Q, N, the coordinator count and the ordered
+// member list.
 func CompareHello(self, other messages.ClusterHello) string {
 	switch {
 	case self.Cluster != other.Cluster:
@@ -189,6 +190,8 @@ func CompareHello(self, other messages.ClusterHello) string {
 		return fmt.Sprintf("Q=%d partitions, this node has Q=%d", other.Partitions, self.Partitions)
 	case self.Replicas != other.Replicas:
 		return fmt.Sprintf("N=%d replicas, this node has N=%d", other.Replicas, self.Replicas)
+	case self.Coordinators != other.Coordinators:
+		return fmt.Sprintf("%d coordinators, this node has %d", other.Coordinators, self.Coordinators)
 	case !slices.Equal(self.Members, other.Members):
 		return fmt.Sprintf("members %s, this node has %s", memberList(other.Members), memberList(self.Members))
 	}

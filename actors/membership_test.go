@@ -19,6 +19,7 @@ func TestCompareHello(t *testing.T) {
 		{"other cluster", func(h *messages.ClusterHello) { h.Cluster = "d" }, `cluster name "d"`},
 		{"other Q", func(h *messages.ClusterHello) { h.Partitions = 32 }, "Q=32 partitions, this node has Q=64"},
 		{"other N", func(h *messages.ClusterHello) { h.Replicas = 2 }, "N=2 replicas"},
+		{"other coordinators", func(h *messages.ClusterHello) { h.Coordinators = 8 }, "8 coordinators"},
 		{"other order", func(h *messages.ClusterHello) {
 			h.Members = []messages.ClusterMember{{ID: "n2", Addr: "a:2"}, {ID: "n1", Addr: "a:1"}}
 		}, "members [n2=a:2 n1=a:1], this node has [n1=a:1 n2=a:2]"},

@@ -21,6 +21,10 @@ type ClusterHello struct {
 	Partitions int             `msgpack:"q"`
 	Replicas   int             `msgpack:"r"`
 	Members    []ClusterMember `msgpack:"m"` // in join order
-	HTTP       string          `msgpack:"h"` // the sender's HTTP API address, "" when it serves none
-	Reply      bool            `msgpack:"y"` // set on the answer, so answers are not answered
+	// Coordinators is how many coordinator actors each node runs: a node
+	// forwards a put to coordinator CoordinatorFor(key, Coordinators) of
+	// another node, so every node must run the same number.
+	Coordinators int    `msgpack:"k"`
+	HTTP         string `msgpack:"h"` // the sender's HTTP API address, "" when it serves none
+	Reply        bool   `msgpack:"y"` // set on the answer, so answers are not answered
 }

@@ -71,6 +71,10 @@ func New(cfg Config, logOut io.Writer) (*Node, error) {
 	if self < 0 {
 		return nil, fmt.Errorf("node config: node %s is not in the member list", cfg.ID)
 	}
+	if len(members) < cfg.Replicas {
+		return nil, fmt.Errorf("node config: N=%d replicas need at least %d members, the member list has %d "+
+			"(give more members, or lower -n, -r and -w)", cfg.Replicas, cfg.Replicas, len(members))
+	}
 	if members[self].Addr != cfg.Advertise {
 		return nil, fmt.Errorf("node config: member %s is listed at %s but advertises %s",
 			cfg.ID, members[self].Addr, cfg.Advertise)
@@ -121,7 +125,15 @@ func New(cfg Config, logOut io.Writer) (*Node, error) {
 			return nil, fmt.Errorf("listen for HTTP on %s: %w", cfg.HTTP, err)
 		}
 		n.httpAddr = l.Addr().String()
-		n.http = &http.Server{Handler: (&httpAPI{n: n}).routes(), ReadHeaderTimeout: 10 * time.Second}
+		// Bounded reads and writes: a client that trickles a body or never
+		// reads the answer must not hold a goroutine and a buffer forever.
+		n.http = &http.Server{
+			Handler:           (&httpAPI{n: n}).routes(),
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      30 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+		}
 		go func() {
 			if err := n.http.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				log.Error().Err(err).Msg("HTTP server stopped")
@@ -145,13 +157,17 @@ func openStore(cfg Config) (store.Store, error) {
 	return st, nil
 }
 
+// vnodeCacheBudget is the memory all of a node's vnodes may spend on
+// caching decoded sibling sets.
+const vnodeCacheBudget = 8 << 20
+
 func (n *Node) spawnActors(members []cluster.Member) {
 	cfg, e, sup := n.cfg, n.engine, n.supervisor
 	n.actorPIDs = append(n.actorPIDs,
 		sup.Spawn(e, actors.NewPinger(cfg.ID), actors.PingKind, actor.WithID(actors.PingID)))
 
 	hello := messages.ClusterHello{Node: cfg.ID, Cluster: cfg.Cluster, Partitions: cfg.Partitions,
-		Replicas: cfg.Replicas, HTTP: n.httpAddr}
+		Replicas: cfg.Replicas, Coordinators: cfg.Coordinators, HTTP: n.httpAddr}
 	for _, m := range members {
 		hello.Members = append(hello.Members, messages.ClusterMember{ID: m.ID, Addr: m.Addr})
 	}
@@ -160,7 +176,11 @@ func (n *Node) spawnActors(members []cluster.Member) {
 		Log: n.log.With().Str("component", "membership").Logger(),
 	}), actors.PingKind, actor.WithID(actors.MembershipID)))
 
-	for _, p := range n.ring.PartitionsOf(cfg.ID) {
+	parts := n.ring.PartitionsOf(cfg.ID)
+	// The vnodes share one budget, so that the cache's memory does not grow
+	// with the number of partitions.
+	cacheBytes := vnodeCacheBudget / max(len(parts), 1)
+	for _, p := range parts {
 		part := uint32(p)
 		n.vnodes = append(n.vnodes, part)
 		n.actorPIDs = append(n.actorPIDs, sup.Spawn(e, actors.NewVnode(actors.VnodeConfig{
@@ -168,6 +188,7 @@ func (n *Node) spawnActors(members []cluster.Member) {
 			Log:             n.base,
 			Now:             func() int64 { return time.Now().UnixNano() },
 			MaxClockEntries: 0,
+			CacheBytes:      cacheBytes,
 		}), actors.VnodeKind, actor.WithID(actors.VnodeID(part))))
 	}
 	for i := 0; i < cfg.Coordinators; i++ {

@@ -79,6 +79,9 @@ func freePorts(t *testing.T, n int) []int {
 func startCluster(t *testing.T, n int, extra ...string) *testCluster {
 	t.Helper()
 	ports := freePorts(t, 2*n)
+	if n < 3 {
+		extra = append([]string{"-n", strconv.Itoa(n), "-r", "1", "-w", "1"}, extra...)
+	}
 	c := &testCluster{t: t, extra: extra}
 	var members []string
 	base := t.TempDir()

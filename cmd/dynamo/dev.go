@@ -76,6 +76,11 @@ func runDev(args []string) error {
 		args := []string{"node", "--id", n.id, "--listen", n.peer, "--http", n.http,
 			"--members", strings.Join(members, ","), "--storage", *storage,
 			"--data", filepath.Join(*data, n.id), "--log-level", *logLevel}
+		if *nodes < 3 {
+			// N=3 needs three members: a smaller cluster keeps every key on
+			// every node and answers with one replica.
+			args = append(args, "-n", strconv.Itoa(*nodes), "-r", "1", "-w", "1")
+		}
 		args = append(args, strings.Fields(*extra)...)
 		n.cmd = exec.Command(self, args...)
 		n.cmd.Stdout = prefixWriter(out, n.id)

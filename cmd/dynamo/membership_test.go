@@ -16,12 +16,13 @@ import (
 func TestNodesThatDisagreeOnTheRingRefuseWithAClearError(t *testing.T) {
 	ports := freePorts(t, 4)
 	members := fmt.Sprintf("n1=127.0.0.1:%d,n2=127.0.0.1:%d", ports[0], ports[2])
-	c := &testCluster{t: t, members: members}
+	small := []string{"-n", "2", "-r", "1", "-w", "1"}
+	c := &testCluster{t: t, members: members, extra: small}
 	p1 := &proc{id: "n1", peer: fmt.Sprintf("127.0.0.1:%d", ports[0]), http: fmt.Sprintf("127.0.0.1:%d", ports[1]), data: t.TempDir()}
 	p2 := &proc{id: "n2", peer: fmt.Sprintf("127.0.0.1:%d", ports[2]), http: fmt.Sprintf("127.0.0.1:%d", ports[3]), data: t.TempDir()}
 	c.nodes = []*proc{p1, p2}
 	c.start(p1)
-	c.extra = []string{"--partitions", "32"}
+	c.extra = append(small, "--partitions", "32")
 	c.start(p2)
 	t.Cleanup(func() { c.kill(p1); c.kill(p2) })
 

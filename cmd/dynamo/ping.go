@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/anthdm/hollywood/actor"
@@ -17,6 +18,7 @@ func runPing(args []string) error {
 	count := fs.Int("c", 3, "number of pings")
 	timeout := fs.Duration("timeout", 2*time.Second, "wait for each pong")
 	cluster := fs.String("cluster", "dynamo", "cluster name of the node")
+	listen := fs.String("listen", "", "host:port this command receives the answers on (default: the local address that routes to the node, any port)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -24,8 +26,11 @@ func runPing(args []string) error {
 		return fmt.Errorf("want one address: dynamo ping HOST:PORT")
 	}
 	addr := fs.Arg(0)
+	if *listen == "" {
+		*listen = net.JoinHostPort(localIPFor(addr), "0")
+	}
 	tr, err := transport.NewTCP(transport.TCPConfig{
-		ListenAddr: "127.0.0.1:0", Cluster: *cluster, DialTimeout: *timeout, Logger: zerolog.Nop(),
+		ListenAddr: *listen, Cluster: *cluster, DialTimeout: *timeout, Logger: zerolog.Nop(),
 	})
 	if err != nil {
 		return err
@@ -49,4 +54,16 @@ func runPing(args []string) error {
 		fmt.Printf("pong from %s (node %s): seq=%d time=%v\n", addr, pong.Node, pong.Seq, time.Since(start).Round(time.Microsecond))
 	}
 	return nil
+}
+
+// localIPFor returns the local address that routes to addr: the node
+// answers over its own connection to us, so we must listen where it can
+// reach us. No packet is sent: a UDP "dial" only picks the route.
+func localIPFor(addr string) string {
+	c, err := net.Dial("udp", addr)
+	if err != nil {
+		return "127.0.0.1"
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).IP.String()
 }
