@@ -2,6 +2,7 @@ package actors_test
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,15 +20,41 @@ import (
 const vnodePart = 7
 
 // countingStore counts the batches applied, to see which writes a vnode
-// skipped.
+// skipped, and the reads, to see which the vnode's cache answered. Its
+// after mode makes an applied batch fail or panic, so that the vnode cannot
+// know whether the store has it.
 type countingStore struct {
 	store.Store
 	applies atomic.Int64
+	gets    atomic.Int64
+	after   atomic.Int32
+}
+
+const (
+	afterApplyFail = iota + 1
+	afterApplyPanic
+)
+
+var errLostAck = errors.New("batch applied but reported lost")
+
+func (s *countingStore) Get(p uint32, key []byte) ([]byte, error) {
+	s.gets.Add(1)
+	return s.Store.Get(p, key)
 }
 
 func (s *countingStore) Apply(b *store.Batch) error {
 	s.applies.Add(1)
-	return s.Store.Apply(b)
+	err := s.Store.Apply(b)
+	switch s.after.Load() {
+	case afterApplyFail:
+		if err == nil {
+			err = errLostAck
+		}
+	case afterApplyPanic:
+		s.after.Store(0) // once
+		panic("store panicked after applying a batch")
+	}
+	return err
 }
 
 // lockedBuffer collects logs written from actor goroutines.
@@ -56,11 +83,19 @@ type vnodeHarness struct {
 	failer *failingStore
 	logs   *lockedBuffer
 	now    atomic.Int64
+	// panics is how many recovered panics the test expects.
+	panics uint64
 }
 
 // newVnodeHarness runs one vnode of partition vnodePart for node "a" on a
 // local engine, with a clock the test sets.
 func newVnodeHarness(tb testing.TB) *vnodeHarness {
+	tb.Helper()
+	return newVnodeHarnessCache(tb, 0)
+}
+
+// newVnodeHarnessCache is newVnodeHarness with VnodeConfig.CacheBytes set.
+func newVnodeHarnessCache(tb testing.TB, cacheBytes int) *vnodeHarness {
 	tb.Helper()
 	e, err := actor.NewEngine(actor.NewEngineConfig())
 	if err != nil {
@@ -73,15 +108,15 @@ func newVnodeHarness(tb testing.TB) *vnodeHarness {
 	sup := actors.NewSupervisor(zerolog.Nop())
 	h.pid = sup.Spawn(e, actors.NewVnode(actors.VnodeConfig{
 		Node: "a", Partition: vnodePart, Store: h.store,
-		Log: zerolog.New(h.logs), Now: h.now.Load, MaxClockEntries: 4,
+		Log: zerolog.New(h.logs), Now: h.now.Load, MaxClockEntries: 4, CacheBytes: cacheBytes,
 	}), actors.VnodeKind, actor.WithID(actors.VnodeID(vnodePart)))
 	if !h.pid.Equals(actors.VnodePID(e.Address(), vnodePart)) {
 		tb.Fatalf("spawned %s; VnodePID says %s", h.pid, actors.VnodePID(e.Address(), vnodePart))
 	}
 	tb.Cleanup(func() {
 		<-e.Poison(h.pid).Done()
-		if sup.Panics() != 0 {
-			tb.Errorf("%d vnode panics", sup.Panics())
+		if sup.Panics() != h.panics {
+			tb.Errorf("%d vnode panics; want %d", sup.Panics(), h.panics)
 		}
 	})
 	return h

@@ -35,26 +35,52 @@ func BenchmarkApply(b *testing.B) {
 
 func BenchmarkGet(b *testing.B) {
 	const n = 10_000
+	key := func(i int) []byte { return fmt.Appendf(nil, "key-%d", i) }
+	// write puts every step-th key, then flushes to a table if asked.
+	write := func(t testing.TB, s Store, step int, flush bool) {
+		batch := NewBatch()
+		for i := 0; i < n; i += step {
+			batch.Put(uint32(i%64), key(i), benchValue)
+		}
+		if err := s.Apply(batch); err != nil {
+			t.Fatal(err)
+		}
+		if flush {
+			if err := s.(*pebbleStore).db.Flush(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	for _, c := range []struct {
 		name string
 		open func(testing.TB) Store
 	}{
-		{"pebble", func(t testing.TB) Store { return openPebble(t, Options{Dir: t.TempDir()}) }},
-		{"memory", func(testing.TB) Store { return NewMemory() }},
+		{"pebble", func(t testing.TB) Store {
+			s := openPebble(t, Options{Dir: t.TempDir()})
+			write(t, s, 1, false)
+			return s
+		}},
+		// Like a node under writes: the keys spread over a few flushed
+		// tables, each newer one holding a part of them.
+		{"pebble/tables", func(t testing.TB) Store {
+			s := openPebble(t, Options{Dir: t.TempDir()})
+			for step := 1; step <= 16; step *= 2 {
+				write(t, s, step, true)
+			}
+			return s
+		}},
+		{"memory", func(t testing.TB) Store {
+			s := NewMemory()
+			write(t, s, 1, false)
+			return s
+		}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			s := c.open(b)
 			defer s.Close()
-			batch := NewBatch()
-			for i := range n {
-				batch.Put(uint32(i%64), fmt.Appendf(nil, "key-%d", i), benchValue)
-			}
-			if err := s.Apply(batch); err != nil {
-				b.Fatal(err)
-			}
 			keys := make([][]byte, n)
 			for i := range keys {
-				keys[i] = fmt.Appendf(nil, "key-%d", i)
+				keys[i] = key(i)
 			}
 			i := 0
 			for b.Loop() {

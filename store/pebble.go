@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
@@ -49,7 +50,7 @@ func OpenPebble(opts Options) (Store, error) {
 	if !opts.Sync {
 		fs = walNoSyncFS{FS: vfs.Default}
 	}
-	db, err := pebble.Open(opts.Dir, &pebble.Options{
+	po := &pebble.Options{
 		FS:                 fs,
 		Cache:              cache,
 		FormatMajorVersion: pebble.FormatNewest,
@@ -58,7 +59,15 @@ func OpenPebble(opts Options) (Store, error) {
 		// writes to fill the memtable.
 		FlushDelayDeleteRange: 10 * time.Second,
 		Logger:                quietLogger{},
-	})
+	}
+	// Every read is a point read of one key, which without filters searches
+	// the index and a data block of each overlapping table of every level;
+	// bloom filters (10 bits per key, about 1% false positives) let it skip
+	// the tables that cannot hold the key.
+	for i := range po.Levels {
+		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+	}
+	db, err := pebble.Open(opts.Dir, po)
 	if err != nil {
 		return nil, fmt.Errorf("store: open pebble in %s: %w", opts.Dir, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
@@ -55,6 +56,58 @@ func TestPebbleReopen(t *testing.T) {
 		if err != nil || n != want {
 			t.Fatalf("partition %d after reopen: %d keys, %v; want %d", p, n, err, want)
 		}
+	}
+}
+
+// Tables are written with bloom filters, and point reads through them
+// still find every key and miss absent ones, also after a reopen.
+func TestPebbleBloomFilters(t *testing.T) {
+	dir := t.TempDir()
+	s := openPebble(t, Options{Dir: dir})
+	b := NewBatch()
+	for i := range 200 {
+		b.Put(1, fmt.Appendf(nil, "k%03d", i), fmt.Appendf(nil, "v%d", i))
+	}
+	if err := s.Apply(b); err != nil {
+		t.Fatal(err)
+	}
+	db := s.(*pebbleStore).db
+	if err := db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	levels, err := db.SSTables(pebble.WithProperties())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables := 0
+	for _, level := range levels {
+		for _, tab := range level {
+			tables++
+			if tab.Properties.FilterPolicyName == "" {
+				t.Errorf("table %s has no filter", tab.FileNum)
+			}
+		}
+	}
+	if tables == 0 {
+		t.Fatal("no table after the flush")
+	}
+	for round := range 2 {
+		for i := range 200 {
+			v, err := s.Get(1, fmt.Appendf(nil, "k%03d", i))
+			if err != nil || string(v) != fmt.Sprintf("v%d", i) {
+				t.Fatalf("round %d: k%03d = %q, %v", round, i, v, err)
+			}
+			if _, err := s.Get(1, fmt.Appendf(nil, "absent%03d", i)); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("round %d: absent key: %v", round, err)
+			}
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		s = openPebble(t, Options{Dir: dir})
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
 
