@@ -28,6 +28,8 @@ type options struct {
 	senders              int
 	inflight             []int
 	timeout              time.Duration
+	retryBudget          time.Duration
+	quietCPU             float64
 	receiverProfile      string
 	senderProfile        string
 	only                 string
@@ -45,6 +47,8 @@ func main() {
 	flag.DurationVar(&o.rrDuration, "rr-duration", 2500*time.Millisecond, "request/response measured window")
 	flag.IntVar(&o.senders, "senders", 1, "flood actors in the fire-and-forget test")
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Second, "bound on every wait for the receiver")
+	flag.DurationVar(&o.retryBudget, "retry-budget", 45*time.Second, "time all repeats of disturbed tests may take together")
+	flag.Float64Var(&o.quietCPU, "quiet-cpu", 0.25, "CPUs other processes may take during a test before it is repeated")
 	flag.StringVar(&o.receiverProfile, "receiver-cpuprofile", "", "write the receiver process's CPU profile to this file")
 	flag.StringVar(&o.senderProfile, "cpuprofile", "", "write this (the sender) process's CPU profile to this file")
 	flag.StringVar(&o.only, "only", "", "run one test only: ff (fire-and-forget) or rr (request/response)")
@@ -119,7 +123,10 @@ func runSender(o options) error {
 	fmt.Fprintf(os.Stderr, "transport benchmark: %d runs, %d CPUs, %s\n", o.runs, runtime.NumCPU(), runtime.Version())
 
 	res := newResults(o)
-	ff := tb.Config{Warmup: o.warmup, Duration: o.duration, Senders: o.senders, Timeout: o.timeout, MaxMessages: 100_000_000}
+	rt := &retrier{pids: []int{os.Getpid(), c.cmd.Process.Pid}, budget: o.retryBudget, quiet: o.quietCPU, res: res}
+	// The flood cap bounds what hollywood's unbounded queues can hold (about
+	// 200 bytes a message); it is far above what 4 s of sending reaches.
+	ff := tb.Config{Warmup: o.warmup, Duration: o.duration, Senders: o.senders, Timeout: o.timeout, MaxMessages: 20_000_000}
 	rr := tb.Config{Warmup: o.rrWarmup, Duration: o.rrDuration, Timeout: o.timeout, MaxMessages: 100_000_000}
 	for run := range o.runs {
 		// Alternate which transport goes first, so that neither always
@@ -133,12 +140,12 @@ func runSender(o options) error {
 				break
 			}
 			n, peer := nodes[i], c.addrs[i]
-			r, err := tb.FireAndForget(n, peer, ff)
+			r, others, err := quietly(rt, func() (tb.FFResult, error) { return tb.FireAndForget(n, peer, ff) })
 			if err != nil {
 				return fmt.Errorf("run %d, %s, fire-and-forget: %w", run+1, n.Kind, err)
 			}
-			fmt.Fprintf(os.Stderr, "run %d  %-17s fire-and-forget  delivered %9.0f/s  offered %9.0f/s  sent %d  drops %d  drain %s\n",
-				run+1, n.Kind, r.Delivered, r.Offered, r.Sent, r.Drops, r.Drain.Round(time.Millisecond))
+			fmt.Fprintf(os.Stderr, "run %d  %-17s fire-and-forget  delivered %9.0f/s  offered %9.0f/s  sent %d  drops %d  drain %s  others %.2f CPU\n",
+				run+1, n.Kind, r.Delivered, r.Offered, r.Sent, r.Drops, r.Drain.Round(time.Millisecond), others)
 			res.ff[i] = append(res.ff[i], r)
 		}
 		for j, k := range o.inflight {
@@ -147,16 +154,57 @@ func runSender(o options) error {
 					break
 				}
 				n, peer := nodes[i], c.addrs[i]
-				r, err := tb.RequestResponse(n, peer, k, rr)
+				r, others, err := quietly(rt, func() (tb.DriverResult, error) { return tb.RequestResponse(n, peer, k, rr) })
 				if err != nil {
 					return fmt.Errorf("run %d, %s, request/response %d in flight: %w", run+1, n.Kind, k, err)
 				}
-				fmt.Fprintf(os.Stderr, "run %d  %-17s req/resp %2d in flight  %8.0f ops/s  %s\n",
-					run+1, n.Kind, k, r.Rate(), r.Latency)
+				fmt.Fprintf(os.Stderr, "run %d  %-17s req/resp %2d in flight  %8.0f ops/s  %s  others %.2f CPU\n",
+					run+1, n.Kind, k, r.Rate(), r.Latency, others)
 				res.rr[j][i] = append(res.rr[j][i], r)
 			}
 		}
 	}
-	fmt.Print(res.table(nodes))
+	fmt.Print(res.table(nodes, rt.retries))
 	return nil
+}
+
+// retrier repeats a test that other processes disturbed, within a time
+// budget for the whole benchmark: on a shared machine a burst of someone
+// else's work would otherwise decide a median.
+type retrier struct {
+	pids    []int // ours: this process and the receiver
+	budget  time.Duration
+	quiet   float64 // CPUs other processes may take without a repeat
+	retries int
+	res     *results
+}
+
+// quietly runs test at most three times, until other processes took less
+// than rt.quiet CPUs during it or the budget is spent, and returns the
+// least disturbed attempt with what other processes took during it.
+func quietly[T any](rt *retrier, test func() (T, error)) (T, float64, error) {
+	var best T
+	bestOthers := -1.0
+	for attempt := 1; ; attempt++ {
+		start := time.Now()
+		m := startMeter(rt.pids...)
+		r, err := test()
+		if err != nil {
+			return r, 0, err
+		}
+		others := m.foreign()
+		if bestOthers < 0 || others < bestOthers {
+			best, bestOthers = r, others
+		}
+		took := time.Since(start)
+		if others < rt.quiet || attempt == 3 || took > rt.budget {
+			if bestOthers >= 0 {
+				rt.res.others = append(rt.res.others, bestOthers)
+			}
+			return best, bestOthers, nil
+		}
+		rt.budget -= took
+		rt.retries++
+		fmt.Fprintf(os.Stderr, "        other processes took %.2f CPUs: repeating\n", others)
+	}
 }

@@ -11,9 +11,10 @@ import (
 
 // results holds every run, per transport (index into tb.Kinds).
 type results struct {
-	o  options
-	ff [][]tb.FFResult
-	rr [][][]tb.DriverResult // [inflight index][transport][run]
+	o      options
+	ff     [][]tb.FFResult
+	rr     [][][]tb.DriverResult // [inflight index][transport][run]
+	others []float64             // CPUs other processes took, per test run
 }
 
 func newResults(o options) *results {
@@ -43,6 +44,8 @@ func median[T any](runs []T, f func(T) float64) float64 {
 
 func rate(v float64) string {
 	switch {
+	case v >= 1_000_000:
+		return fmt.Sprintf("%.2fM", v/1_000_000)
 	case v >= 100_000:
 		return fmt.Sprintf("%.0fk", v/1000)
 	case v >= 1000:
@@ -51,7 +54,7 @@ func rate(v float64) string {
 	return fmt.Sprintf("%.0f", v)
 }
 
-func (r *results) table(nodes []*tb.Node) string {
+func (r *results) table(nodes []*tb.Node, retries int) string {
 	var b strings.Builder
 	row := func(name string, cell func(i int) string) {
 		fmt.Fprintf(&b, "| %s |", name)
@@ -91,6 +94,10 @@ func (r *results) table(nodes []*tb.Node) string {
 		row(fmt.Sprintf("req/resp %d in flight, p99", k), func(i int) string {
 			return tb.FormatDuration(time.Duration(median(runs[i], func(x tb.DriverResult) float64 { return float64(x.Latency.P99) })))
 		})
+	}
+	if len(r.others) > 0 {
+		fmt.Fprintf(&b, "\nOther processes on the machine took a median of %.2f CPUs during the tests kept (at most %.2f); %d disturbed tests were repeated.\n",
+			median(r.others, func(x float64) float64 { return x }), slices.Max(r.others), retries)
 	}
 	return b.String()
 }
