@@ -134,8 +134,19 @@ func FrameLength(prefix []byte) int {
 
 // DecodeFrame decodes one frame without its length prefix. It returns an
 // error, and never panics, for an unknown tag, a truncated frame or a
-// malformed body.
-func DecodeFrame(b []byte) (f Frame, err error) {
+// malformed body. A connection's reader should use a FrameDecoder.
+func DecodeFrame(b []byte) (Frame, error) {
+	return decodeFrame(b, newPID)
+}
+
+// pidMaker turns the raw bytes of one PID in a header into a PID.
+type pidMaker func(raw, addr, id []byte) *actor.PID
+
+func newPID(_, addr, id []byte) *actor.PID {
+	return &actor.PID{Address: string(addr), ID: string(id)}
+}
+
+func decodeFrame(b []byte, mk pidMaker) (f Frame, err error) {
 	if len(b) < 3 {
 		return f, fmt.Errorf("frame of %d bytes: %w", len(b), ErrMalformed)
 	}
@@ -144,13 +155,13 @@ func DecodeFrame(b []byte) (f Frame, err error) {
 	}
 	f.Tag = Tag(b[1])<<8 | Tag(b[2])
 	rest := b[3:]
-	if f.Target, rest, err = readPID(rest); err != nil {
+	if f.Target, rest, err = readPID(rest, mk); err != nil {
 		return f, fmt.Errorf("frame target: %w", err)
 	}
 	if f.Target == nil {
 		return f, fmt.Errorf("frame without target: %w", ErrMalformed)
 	}
-	if f.Sender, rest, err = readPID(rest); err != nil {
+	if f.Sender, rest, err = readPID(rest, mk); err != nil {
 		return f, fmt.Errorf("frame sender: %w", err)
 	}
 	e, ok := byTag[f.Tag]
@@ -182,27 +193,28 @@ func decodeBody(e *entry, body []byte) (msg any, err error) {
 	return msg, nil
 }
 
-func readPID(b []byte) (*actor.PID, []byte, error) {
-	addr, b, err := readString(b)
+func readPID(b []byte, mk pidMaker) (*actor.PID, []byte, error) {
+	start := b
+	addr, b, err := readBytes(b)
 	if err != nil {
 		return nil, nil, err
 	}
-	id, b, err := readString(b)
+	id, b, err := readBytes(b)
 	if err != nil {
 		return nil, nil, err
 	}
-	if id == "" {
+	if len(id) == 0 {
 		return nil, b, nil
 	}
-	return &actor.PID{Address: addr, ID: id}, b, nil
+	return mk(start[:len(start)-len(b)], addr, id), b, nil
 }
 
-func readString(b []byte) (string, []byte, error) {
+func readBytes(b []byte) ([]byte, []byte, error) {
 	n, k := binary.Uvarint(b)
 	if k <= 0 || n > maxPIDPart || uint64(len(b)-k) < n {
-		return "", nil, ErrMalformed
+		return nil, nil, ErrMalformed
 	}
-	return string(b[k : k+int(n)]), b[k+int(n):], nil
+	return b[k : k+int(n)], b[k+int(n):], nil
 }
 
 // Marshal encodes one registered message body without a frame, for stores

@@ -214,6 +214,7 @@ func (t *TCP) serveInbound(raw net.Conn) {
 	t.log.Info().Str("peer", peer).Str("remote", remote).Msg("inbound connection")
 
 	engine := t.engine.Load()
+	var dec messages.FrameDecoder // per connection: reuses the PIDs it carries
 	var delivered uint64
 	for {
 		if delivered > 0 && r.br.Buffered() == r.skip {
@@ -231,7 +232,7 @@ func (t *TCP) serveInbound(raw net.Conn) {
 			t.log.Info().Str("peer", peer).Err(err).Msg("inbound connection closed")
 			return
 		}
-		f, err := messages.DecodeFrame(body)
+		f, err := dec.Decode(body)
 		if err != nil {
 			t.badFrms.Add(1)
 			t.log.WithLevel(t.frameLog.level()).Str("peer", peer).Err(err).Msg("frame dropped")
