@@ -25,7 +25,7 @@ var (
 	ErrContextTooManyEntries = errors.New("context has too many entries")
 	ErrContextBase64         = errors.New("context is not base64url")
 	ErrContextMsgpack        = errors.New("context is not a msgpack clock")
-	ErrContextEntry          = errors.New("context entry has empty node or zero counter")
+	ErrContextEntry          = errors.New("context entry out of range")
 )
 
 // EncodeContext renders a clock as the opaque string handed to clients:
@@ -74,10 +74,8 @@ func DecodeContext(s string) (Clock, error) {
 	case r.Len() != 0:
 		return nil, contextErr(ErrContextMsgpack, fmt.Errorf("%d trailing bytes", r.Len()))
 	}
-	for _, e := range c {
-		if e.Node == "" || e.Counter == 0 {
-			return nil, contextErr(ErrContextEntry, fmt.Errorf("%q:%d", e.Node, e.Counter))
-		}
+	if err := c.Validate(); err != nil {
+		return nil, contextErr(ErrContextEntry, err)
 	}
 	if len(c) == 0 {
 		return nil, nil
@@ -87,4 +85,27 @@ func DecodeContext(s string) (Clock, error) {
 
 func contextErr(cause, detail error) error {
 	return fmt.Errorf("%w: %w: %w", ErrInvalidContext, cause, detail)
+}
+
+// MaxCounter bounds a clock counter from a client. No key sees this many
+// writes, and a bound keeps NextDot's counter+1 far from wrapping around,
+// which would make a new write look older than everything.
+const MaxCounter = 1 << 53
+
+// Validate checks a clock that came from outside (a client's context, in
+// any encoding): at most MaxContextEntries entries, sorted by node with no
+// duplicate, every node named and every counter in 1..MaxCounter.
+func (c Clock) Validate() error {
+	if len(c) > MaxContextEntries {
+		return fmt.Errorf("%d entries > %d", len(c), MaxContextEntries)
+	}
+	for i, e := range c {
+		if e.Node == "" || e.Counter == 0 || e.Counter > MaxCounter {
+			return fmt.Errorf("entry %q:%d: want a node name and a counter from 1 to 2^53", e.Node, e.Counter)
+		}
+		if i > 0 && c[i-1].Node >= e.Node {
+			return fmt.Errorf("entry %q after %q: %w", e.Node, c[i-1].Node, ErrClockUnsorted)
+		}
+	}
+	return nil
 }

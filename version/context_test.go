@@ -25,7 +25,7 @@ func TestContextRoundTrip(t *testing.T) {
 	}{
 		{"one", cl("a:1@1")},
 		{"typical", Clock{{"node-1", 17, 1700000000000000000}, {"node-2", 3, 1700000000000000001}, {"node-3", 1, -5}}},
-		{"large counters", Clock{{"a", 1<<64 - 1, 1<<63 - 1}, {"b", 1 << 40, -1 << 63}}},
+		{"large counters", Clock{{"a", MaxCounter, 1<<63 - 1}, {"b", 1 << 40, -1 << 63}}},
 		{"at entry limit", manyEntries(MaxContextEntries)},
 	}
 	for _, tt := range tests {
@@ -135,4 +135,36 @@ func mustDecode(t *testing.T, s string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+func TestValidateRejectsCountersThatWouldWrap(t *testing.T) {
+	cases := []struct {
+		name string
+		c    Clock
+		ok   bool
+	}{
+		{"empty", nil, true},
+		{"normal", Clock{{Node: "a", Counter: 3}, {Node: "b", Counter: 1}}, true},
+		{"at the bound", Clock{{Node: "a", Counter: MaxCounter}}, true},
+		{"over the bound", Clock{{Node: "a", Counter: MaxCounter + 1}}, false},
+		{"max uint64", Clock{{Node: "a", Counter: ^uint64(0)}}, false},
+		{"zero counter", Clock{{Node: "a"}}, false},
+		{"no node", Clock{{Counter: 1}}, false},
+		{"unsorted", Clock{{Node: "b", Counter: 1}, {Node: "a", Counter: 1}}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.c.Validate(); (err == nil) != tc.ok {
+				t.Fatalf("Validate(%v) = %v, want ok=%v", tc.c, err, tc.ok)
+			}
+			if tc.ok && len(tc.c) > 0 {
+				if _, err := DecodeContext(EncodeContext(tc.c)); err != nil {
+					t.Fatalf("valid clock does not round-trip: %v", err)
+				}
+			}
+		})
+	}
+	if _, err := DecodeContext(EncodeContext(Clock{{Node: "a", Counter: ^uint64(0)}})); err == nil {
+		t.Fatal("a context with counter 2^64-1 was accepted")
+	}
 }
