@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os/exec"
 	"strconv"
@@ -16,9 +17,8 @@ import (
 // `dynamo dev` is what `make run` calls: it must start the nodes, say where
 // they listen, serve requests, and stop every node on Ctrl-C.
 func TestDevStartsServesAndStopsACluster(t *testing.T) {
-	ports := freePorts(t, 1)
-	// Bases well away from the defaults; node i uses base+i.
-	peerBase, httpBase := ports[0]%20000+20000, ports[0]%20000+40000
+	// Node i uses base+i: find bases whose three ports are all free.
+	peerBase, httpBase := freeBase(t, 3, 20000), freeBase(t, 3, 40000)
 	cmd := exec.Command(binary, "dev", "--nodes", "3", "--storage", "memory",
 		"--peer-base", strconv.Itoa(peerBase), "--http-base", strconv.Itoa(httpBase),
 		"--data", t.TempDir())
@@ -70,19 +70,15 @@ func TestDevStartsServesAndStopsACluster(t *testing.T) {
 			}
 		}
 	}
-	url := fmt.Sprintf("http://127.0.0.1:%d/kv/hello", httpBase+1)
-	eventually(t, 10*time.Second, "a put through node 1", func() error {
-		req, _ := http.NewRequest(http.MethodPut, url, strings.NewReader("world"))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("status %d", resp.StatusCode)
-		}
-		return nil
-	})
+	// Wait until the nodes know each other: a put retried after a 503
+	// could leave two siblings of the same value.
+	c := &testCluster{t: t}
+	var ps []*proc
+	for i := 1; i <= 3; i++ {
+		ps = append(ps, &proc{id: fmt.Sprintf("n%d", i), http: fmt.Sprintf("127.0.0.1:%d", httpBase+i)})
+	}
+	c.waitAgreed(ps...)
+	mustPut(t, ps[0], "hello", "world", "", "")
 	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/kv/hello", httpBase+3))
 	if err != nil {
 		t.Fatal(err)
@@ -136,4 +132,27 @@ func TestNodeRefusesBadFlagsWithClearErrors(t *testing.T) {
 			t.Errorf("dynamo %s: err %v, want output containing %q:\n%s", strings.Join(tc.args, " "), err, tc.want, out)
 		}
 	}
+}
+
+// freeBase returns a base in [from, from+20000) such that base+1..base+n
+// were all free a moment ago.
+func freeBase(t *testing.T, n, from int) int {
+	t.Helper()
+	for try := 0; try < 100; try++ {
+		base := from + (freePorts(t, 1)[0]+try*97)%20000
+		free := true
+		for i := 1; i <= n && free; i++ {
+			l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(base+i))
+			if err != nil {
+				free = false
+				continue
+			}
+			l.Close()
+		}
+		if free {
+			return base
+		}
+	}
+	t.Fatal("no free port range found")
+	return 0
 }
