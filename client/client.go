@@ -20,6 +20,15 @@
 //	merged := mergeCarts(res.Values) // the application resolves siblings
 //	_, err = c.Put(ctx, []byte("cart"), merged, client.PutOptions{Context: res.Context})
 //
+// A request goes to the first member of the key's preference list and to
+// the next only when it cannot have reached the first: the member was known
+// down, or refused the connection. A Get that gets no answer in time also
+// moves on, as reads are idempotent. A Put or Delete that was sent and got
+// no answer is not sent again: each write a node coordinates makes a new
+// version, so a second copy would add a sibling (a Delete, a tombstone
+// plus a sibling). Its error wraps ErrOutcomeUnknown; read the key to find
+// out whether it was applied.
+//
 // A Client is safe for concurrent use by many goroutines.
 package client
 
@@ -68,7 +77,7 @@ type Config struct {
 	Seeds []string
 	// Mode is ModeNative (the default) or ModeHTTP.
 	Mode Mode
-	// Timeout bounds each request, every retry included. Default 3s.
+	// Timeout bounds each request, every member tried included. Default 3s.
 	Timeout time.Duration
 	// Cluster is the cluster name the native transport introduces itself
 	// with. Default: the name the seed reports, else "dynamo".
@@ -125,6 +134,11 @@ var (
 	// ErrUnavailable is wrapped by the error of a request that no node of
 	// the key's preference list answered in time.
 	ErrUnavailable = errors.New("no node of the key's preference list answered")
+	// ErrOutcomeUnknown is wrapped by the error of a Put or Delete that
+	// reached a node, or may have, but got no answer: the node may still
+	// apply it. It is not sent to another node, since that could apply it
+	// twice.
+	ErrOutcomeUnknown = errors.New("the request may or may not have been applied: read the key to find out")
 	// ErrClosed is returned by requests on a closed Client.
 	ErrClosed = errors.New("client: closed")
 )
@@ -260,14 +274,15 @@ func equalStrings(a, b []string) bool {
 	return true
 }
 
-// Put stores value under key and returns the new version's context.
+// Put stores value under key and returns the new version's context. An
+// error wrapping ErrOutcomeUnknown means the write may still be applied.
 func (c *Client) Put(ctx context.Context, key, value []byte, opt PutOptions) (string, error) {
 	w, err := c.checkWrite(key, value, opt, false)
 	if err != nil {
 		return "", err
 	}
 	var out string
-	err = c.route(ctx, key, func(ctx context.Context, m *member, deadline time.Time) error {
+	err = c.route(ctx, key, false, func(ctx context.Context, m *member, deadline time.Time) error {
 		s, err := c.b.put(ctx, m, deadline, w)
 		out = s
 		return err
@@ -284,7 +299,7 @@ func (c *Client) Get(ctx context.Context, key []byte, opt GetOptions) (Result, e
 		return Result{}, err
 	}
 	var out Result
-	err := c.route(ctx, key, func(ctx context.Context, m *member, deadline time.Time) error {
+	err := c.route(ctx, key, true, func(ctx context.Context, m *member, deadline time.Time) error {
 		r, err := c.b.get(ctx, m, deadline, key, opt.R)
 		out = r
 		return err
@@ -293,7 +308,8 @@ func (c *Client) Get(ctx context.Context, key []byte, opt GetOptions) (Result, e
 }
 
 // Delete deletes key. contextStr, from a Get, is required: it says which
-// versions the deletion supersedes. opt.Context is ignored.
+// versions the deletion supersedes. opt.Context is ignored. An error
+// wrapping ErrOutcomeUnknown means the deletion may still be applied.
 func (c *Client) Delete(ctx context.Context, key []byte, contextStr string, opt PutOptions) error {
 	if contextStr == "" {
 		return errors.New("client: delete needs the context of a read of the key")
@@ -303,7 +319,7 @@ func (c *Client) Delete(ctx context.Context, key []byte, contextStr string, opt 
 	if err != nil {
 		return err
 	}
-	return c.route(ctx, key, func(ctx context.Context, m *member, deadline time.Time) error {
+	return c.route(ctx, key, false, func(ctx context.Context, m *member, deadline time.Time) error {
 		_, err := c.b.put(ctx, m, deadline, w)
 		return err
 	})

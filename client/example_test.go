@@ -38,6 +38,9 @@ func Example() {
 	switch {
 	case errors.As(err, &nodeErr) && nodeErr.Status == 503:
 		fmt.Println("too few replicas answered; the write may still land:", nodeErr.Message)
+	case errors.Is(err, client.ErrOutcomeUnknown):
+		// Writing again blind could add a sibling: read first.
+		fmt.Println("no answer; the write may still land:", err)
 	case err != nil:
 		log.Fatal(err)
 	}

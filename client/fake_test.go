@@ -63,6 +63,10 @@ type fakeNode struct {
 
 	failWith atomic.Int64 // answer key requests with this status
 	hang     atomic.Bool  // never answer key requests
+	// drop takes key requests and goes without answering: over HTTP the
+	// connection is closed, natively the node's transport stops (crash).
+	drop  atomic.Bool
+	crash func()
 }
 
 // newFakeCluster starts size fake nodes serving HTTP, with fake peer
@@ -211,7 +215,15 @@ func (nd *fakeNode) routes() http.Handler {
 func (nd *fakeNode) kv(w http.ResponseWriter, r *http.Request) {
 	key := strings.TrimPrefix(r.URL.Path, api.KeyPrefix)
 	nd.fc.record(nd.id, r.Method, key, 0)
+	if nd.drop.Load() {
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			_ = conn.Close()
+		}
+		return
+	}
 	if nd.hang.Load() {
+		// The server notices the client leave only once the body is read.
+		_, _ = io.Copy(io.Discard, r.Body)
 		<-r.Context().Done()
 		return
 	}

@@ -9,9 +9,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/dynamokv/dynamo/api"
@@ -160,22 +162,40 @@ func (h *httpBackend) get(ctx context.Context, m *member, _ time.Time, key []byt
 	return Result{}, replyError(resp.StatusCode, body)
 }
 
-// do sends req and reads the whole reply. Not reaching the member is
-// *unreachable; once the member answered, every error is final.
+// do sends req and reads the whole reply. No answer is *unreachable, sent
+// once a connection was obtained for the request: until then nothing of it
+// can have been written (a refused or failed dial, a TLS handshake error).
+// net/http retries a write on a new connection only when nothing was
+// written on the old one, so only the last attempt counts. Once the member
+// answered, every error is final.
 func (h *httpBackend) do(ctx context.Context, m *member, req *http.Request) (*http.Response, []byte, error) {
+	var conn atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		GetConn: func(string) { conn.Store(false) },
+		GotConn: func(httptrace.GotConnInfo) { conn.Store(true) },
+	}))
 	resp, err := h.hc.Do(req)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, nil, fmt.Errorf("client: %s at %s: %w", m.id, m.http, ctx.Err())
-		}
-		return nil, nil, &unreachable{m: m, where: m.http, reason: unwrapURLError(err).Error()}
+		return nil, nil, noAnswer(ctx, m, unwrapURLError(err), conn.Load())
 	}
 	defer resp.Body.Close()
 	body, err := readBody(resp)
 	if err != nil {
-		return nil, nil, fmt.Errorf("client: reading the reply of %s at %s: %w", m.id, m.http, err)
+		// A reply cut short is no answer: its status may be all there was.
+		return nil, nil, noAnswer(ctx, m, fmt.Errorf("reading the reply: %w", err), true)
 	}
 	return resp, body, nil
+}
+
+func noAnswer(ctx context.Context, m *member, err error, sent bool) *unreachable {
+	u := &unreachable{m: m, where: m.http, reason: err.Error(), sent: sent}
+	if u.err = ctx.Err(); u.err != nil {
+		u.reason = u.err.Error()
+		if errors.Is(u.err, context.DeadlineExceeded) {
+			u.reason = "no answer in time"
+		}
+	}
+	return u
 }
 
 func readBody(resp *http.Response) ([]byte, error) {

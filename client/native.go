@@ -43,10 +43,16 @@ type native struct {
 }
 
 // peerState is what the transport's events said of one node address.
-// changed is closed, and replaced, on every change of down.
+// changed is closed, and replaced, on every event that changes it.
 type peerState struct {
-	down    bool
-	reason  string
+	down   bool
+	reason string
+	// ups counts PeerUp events. The transport drops the frames it has not
+	// written when a peer goes down, and writes only while it is up, so a
+	// request sent while the peer was not up and followed by PeerDown with
+	// no PeerUp between cannot have reached it.
+	ups     uint64
+	up      bool // a PeerUp was the last event
 	changed chan struct{}
 }
 
@@ -95,19 +101,22 @@ func localIPFor(addr string) string {
 func (n *native) onEvent(c *actor.Context) {
 	switch ev := c.Message().(type) {
 	case transport.PeerDown:
-		n.setDown(ev.Addr, true, ev.Reason)
+		n.setState(ev.Addr, false, ev.Reason)
 	case transport.PeerUp:
-		n.setDown(ev.Addr, false, "")
+		n.setState(ev.Addr, true, "")
 	}
 }
 
-func (n *native) setDown(addr string, down bool, reason string) {
+func (n *native) setState(addr string, up bool, reason string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	p := n.peerLocked(addr)
 	p.reason = reason
-	if p.down != down {
-		p.down = down
+	if up {
+		p.ups++
+	}
+	if up || !p.down {
+		p.up, p.down = up, !up
 		close(p.changed)
 		p.changed = make(chan struct{})
 	}
@@ -122,19 +131,24 @@ func (n *native) peerLocked(addr string) *peerState {
 	return p
 }
 
-// watch returns whether addr is known down, why, and a channel closed on
-// its next change.
-func (n *native) watch(addr string) (bool, string, <-chan struct{}) {
+// peerView is a copy of a peerState, taken under the lock.
+type peerView struct {
+	down, up bool
+	reason   string
+	ups      uint64
+	changed  <-chan struct{}
+}
+
+// watch returns what is known of addr, with a channel closed on its next
+// change.
+func (n *native) watch(addr string) peerView {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	p := n.peerLocked(addr)
-	return p.down, p.reason, p.changed
+	return peerView{down: p.down, up: p.up, reason: p.reason, ups: p.ups, changed: p.changed}
 }
 
-func (n *native) down(m *member) bool {
-	d, _, _ := n.watch(m.addr)
-	return d
-}
+func (n *native) down(m *member) bool { return n.watch(m.addr).down }
 
 func (n *native) close() error {
 	n.engine.Unsubscribe(n.events)
@@ -153,7 +167,7 @@ func (n *native) put(ctx context.Context, m *member, deadline time.Time, w *writ
 			len(w.key)+len(w.value), maxFrame-frameOverhead)
 	}
 	msg := &messages.ClientPut{Key: w.key, Value: w.value, Context: w.clock, Delete: w.del, W: w.w}
-	res, err := n.request(ctx, m, deadline, w.key, msg)
+	res, err := n.request(ctx, m, deadline, w.key, msg, true)
 	if err != nil {
 		return "", err
 	}
@@ -168,7 +182,7 @@ func (n *native) put(ctx context.Context, m *member, deadline time.Time, w *writ
 }
 
 func (n *native) get(ctx context.Context, m *member, deadline time.Time, key []byte, r int) (Result, error) {
-	res, err := n.request(ctx, m, deadline, key, &messages.ClientGet{Key: key, R: r})
+	res, err := n.request(ctx, m, deadline, key, &messages.ClientGet{Key: key, R: r}, false)
 	if err != nil {
 		return Result{}, err
 	}
@@ -193,23 +207,29 @@ func statusError(status int, msg string) error {
 }
 
 // request sends msg to a coordinator of m and waits for its answer until
-// deadline. A member the transport reports down, before or after the send,
-// is unreachable at once: the transport drops frames for a down peer, so
+// deadline or, for a write (patient), until ctx ends: once sent, a write
+// goes to no other member, so the time left is better spent waiting. A
+// member the transport reports down, before or after the send, is
+// unreachable at once: the transport drops frames for a down peer, so
 // waiting longer would only burn the time left for the next member.
-func (n *native) request(ctx context.Context, m *member, deadline time.Time, key []byte, msg any) (any, error) {
+func (n *native) request(ctx context.Context, m *member, deadline time.Time, key []byte, msg any, patient bool) (any, error) {
 	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
-	down, reason, changed := n.watch(m.addr)
+	pv := n.watch(m.addr)
 	// A down peer is redialled with backoff: wait, within the budget, for
 	// it to come back rather than send into a void.
-	for down {
+	for pv.down {
 		select {
-		case <-changed:
-			down, reason, changed = n.watch(m.addr)
+		case <-pv.changed:
+			pv = n.watch(m.addr)
 		case <-timer.C:
-			return nil, &unreachable{m: m, where: m.addr, reason: "peer down: " + reason}
+			return nil, &unreachable{m: m, where: m.addr, reason: "peer down: " + pv.reason}
 		case <-ctx.Done():
-			return nil, fmt.Errorf("client: %s at %s: %w", m.id, m.addr, ctx.Err())
+			reason := "peer down: " + pv.reason
+			if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				reason = ctx.Err().Error()
+			}
+			return nil, &unreachable{m: m, where: m.addr, reason: reason, err: ctx.Err()}
 		}
 	}
 
@@ -220,24 +240,35 @@ func (n *native) request(ctx context.Context, m *member, deadline time.Time, key
 	n.engine.SpawnProc(box)
 	defer n.engine.Registry.Remove(box.pid)
 	pid := actors.CoordinatorPID(m.addr, actors.CoordinatorFor(key, n.coordinators))
+	upAtSend, ups := pv.up, pv.ups
 	n.engine.SendWithSender(pid, msg, box.pid)
 
+	expired := timer.C
+	if patient {
+		expired = nil
+	}
 	budget := time.Until(deadline).Round(time.Millisecond)
+	if dl, ok := ctx.Deadline(); ok && patient {
+		budget = time.Until(dl).Round(time.Millisecond)
+	}
+	noAnswer := fmt.Sprintf("no answer within %v", budget)
 	for {
 		select {
 		case res := <-box.ch:
 			return res, nil
-		case <-changed:
-			if down, reason, changed = n.watch(m.addr); down {
-				return nil, &unreachable{m: m, where: m.addr, reason: "peer down: " + reason}
+		case <-pv.changed:
+			if pv = n.watch(m.addr); pv.down {
+				sent := upAtSend || pv.ups != ups
+				return nil, &unreachable{m: m, where: m.addr, reason: "peer down: " + pv.reason, sent: sent}
 			}
-		case <-timer.C:
-			return nil, &unreachable{m: m, where: m.addr, reason: fmt.Sprintf("no answer within %v", budget)}
+		case <-expired:
+			return nil, &unreachable{m: m, where: m.addr, reason: noAnswer, sent: true}
 		case <-ctx.Done():
+			reason := ctx.Err().Error()
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return nil, &unreachable{m: m, where: m.addr, reason: fmt.Sprintf("no answer within %v", budget)}
+				reason = noAnswer
 			}
-			return nil, fmt.Errorf("client: %s at %s: %w", m.id, m.addr, ctx.Err())
+			return nil, &unreachable{m: m, where: m.addr, reason: reason, sent: true, err: ctx.Err()}
 		}
 	}
 }

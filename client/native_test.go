@@ -33,6 +33,7 @@ func (fc *fakeCluster) goNative(coordinators int, dead ...string) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { tr.Stop().Wait() })
+		nd.crash = func() { tr.Stop() }
 		e, err := actor.NewEngine(actor.NewEngineConfig().WithRemote(tr))
 		if err != nil {
 			t.Fatal(err)
@@ -64,6 +65,10 @@ func (nd *fakeNode) coordinator(i int) func(*actor.Context) {
 				method = http.MethodDelete
 			}
 			nd.fc.record(nd.id, method, string(m.Key), i)
+			if nd.drop.Load() {
+				go nd.crash()
+				return
+			}
 			if nd.hang.Load() {
 				return
 			}
@@ -75,6 +80,10 @@ func (nd *fakeNode) coordinator(i int) func(*actor.Context) {
 			c.Respond(&messages.ClientPutReply{Status: code, Err: msg, Context: clock})
 		case *messages.ClientGet:
 			nd.fc.record(nd.id, http.MethodGet, string(m.Key), i)
+			if nd.drop.Load() {
+				go nd.crash()
+				return
+			}
 			if nd.hang.Load() {
 				return
 			}
@@ -175,15 +184,22 @@ func TestNativeFailsOverFromDeadNode(t *testing.T) {
 	}
 }
 
+// A read is idempotent: a hung primary gets a slice of the timeout, then
+// the next member is asked.
 func TestNativeHungNodeGetsASlice(t *testing.T) {
 	fc := newFakeCluster(t, 4)
 	fc.goNative(1)
 	c := newNativeClientFor(t, fc, time.Second)
 	key := fc.keyWithPrimary("n3")
 	pref := fc.ring.KeyPreferenceList([]byte(key))
-	fc.node("n3").hang.Store(true)
 	if _, err := c.Put(context.Background(), []byte(key), []byte("v"), PutOptions{}); err != nil {
 		t.Fatal(err)
+	}
+	fc.takeHits()
+	fc.node("n3").hang.Store(true)
+	res, err := c.Get(context.Background(), []byte(key), GetOptions{})
+	if err != nil || !res.Found {
+		t.Fatalf("get: %+v, %v", res, err)
 	}
 	hits := fc.takeHits()
 	if len(hits) != 2 || hits[0].node != "n3" || hits[1].node != pref[1] {
@@ -195,7 +211,7 @@ func TestNativeHungNodeGetsASlice(t *testing.T) {
 		fc.node(id).hang.Store(true)
 	}
 	start := time.Now()
-	_, err := c.Get(context.Background(), []byte(key), GetOptions{})
+	_, err = c.Get(context.Background(), []byte(key), GetOptions{})
 	if !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("error %v: want ErrUnavailable", err)
 	}

@@ -33,9 +33,9 @@ func (m *member) markOK() {
 }
 func (m *member) recentlyFailed() bool { return time.Now().UnixNano() < m.failedUntil.Load() }
 
-// backend is one protocol. Methods return *unreachable when the member
-// could not be reached or did not answer within deadline, so the next
-// member may be tried; every other error is final.
+// backend is one protocol. Methods return *unreachable when the member gave
+// no answer, saying whether the request may have reached it; every other
+// error is final.
 type backend interface {
 	put(ctx context.Context, m *member, deadline time.Time, w *write) (string, error)
 	get(ctx context.Context, m *member, deadline time.Time, key []byte, r int) (Result, error)
@@ -52,23 +52,35 @@ type write struct {
 	w          int
 }
 
-// unreachable says a member did not answer; the request may go to the next.
+// unreachable says a member gave no answer. When sent is false the request
+// cannot have reached the member (it was known down, or refused the
+// connection), so any request may go to the next; when sent is true only a
+// read may, since the member may have applied a write.
 type unreachable struct {
 	m      *member
 	where  string // the address tried
 	reason string
+	sent   bool
+	err    error // the context's error, when the context ended the wait
 }
 
 func (u *unreachable) Error() string { return fmt.Sprintf("%s at %s: %s", u.m.id, u.where, u.reason) }
+func (u *unreachable) Unwrap() error { return u.err }
 
-// route sends a request to the key's preference list, primary first, and
-// moves to the next member only when one did not answer: an answer, even an
-// error, is final, since the node may have acted on the request. Members
-// that recently failed go last. Each member but the last is offered half the
-// time left, so a hung node leaves time for the others; the native backend
-// keeps to it, while over HTTP only failing to connect moves on, because a
-// node's HTTP handler may rightly take most of the timeout to answer 503.
-func (c *Client) route(ctx context.Context, key []byte, call func(context.Context, *member, time.Time) error) error {
+// route sends a request to the key's preference list, primary first. It
+// moves to the next member only when one gave no answer and either cannot
+// have received the request or the request is idempotent (a read). An
+// answer, even an error, is final, since the node may have acted on the
+// request; so is a write sent without an answer, whose error wraps
+// ErrOutcomeUnknown: writes are not idempotent (each makes a new version),
+// so a copy sent to the next member would add a sibling. Members that
+// recently failed go last. Each member but the last is offered half the
+// time left, so a hung node leaves time for the others. The native backend
+// keeps to it, except that a sent write waits for the whole timeout, as no
+// other member will be tried; over HTTP a member gets all the time left,
+// because a node's HTTP handler may rightly take most of the timeout to
+// answer 503.
+func (c *Client) route(ctx context.Context, key []byte, idempotent bool, call func(context.Context, *member, time.Time) error) error {
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
@@ -86,11 +98,17 @@ func (c *Client) route(ctx context.Context, key []byte, call func(context.Contex
 			m.markOK()
 			return nil
 		case errors.As(err, &u):
-			m.markFailed()
+			// A caller that gave up says nothing of the member.
+			if parent.Err() == nil {
+				m.markFailed()
+			}
 			tried = append(tried, u.Error())
-		case errors.Is(err, context.DeadlineExceeded) && parent.Err() == nil:
-			// Our own timeout ended the wait on this member.
-			tried = append(tried, fmt.Sprintf("%s: no answer within %v", m.id, c.cfg.Timeout))
+			if u.sent && !idempotent {
+				if err := parent.Err(); err != nil {
+					return fmt.Errorf("client: %w: %w (%s)", ErrOutcomeUnknown, err, strings.Join(tried, "; "))
+				}
+				return fmt.Errorf("client: %w: %s", ErrOutcomeUnknown, strings.Join(tried, "; "))
+			}
 		default:
 			var answered *Error
 			if errors.As(err, &answered) {
