@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,7 +35,6 @@ type native struct {
 	engine       *actor.Engine
 	events       *actor.PID
 	coordinators int
-	seq          atomic.Uint64 // names reply boxes
 
 	mu    sync.Mutex
 	peers map[string]*peerState
@@ -233,15 +231,11 @@ func (n *native) request(ctx context.Context, m *member, deadline time.Time, key
 		}
 	}
 
-	box := &replyBox{
-		pid: actor.NewPID(n.engine.Address(), "client/reply/"+strconv.FormatUint(n.seq.Add(1), 10)),
-		ch:  make(chan any, 1),
-	}
-	n.engine.SpawnProc(box)
-	defer n.engine.Registry.Remove(box.pid)
+	box := actors.NewReplyBox(n.engine)
+	defer box.Close()
 	pid := actors.CoordinatorPID(m.addr, actors.CoordinatorFor(key, n.coordinators))
 	upAtSend, ups := pv.up, pv.ups
-	n.engine.SendWithSender(pid, msg, box.pid)
+	n.engine.SendWithSender(pid, msg, box.PID())
 
 	expired := timer.C
 	if patient {
@@ -254,7 +248,7 @@ func (n *native) request(ctx context.Context, m *member, deadline time.Time, key
 	noAnswer := fmt.Sprintf("no answer within %v", budget)
 	for {
 		select {
-		case res := <-box.ch:
+		case res := <-box.C():
 			return res, nil
 		case <-pv.changed:
 			if pv = n.watch(m.addr); pv.down {
@@ -273,28 +267,3 @@ func (n *native) request(ctx context.Context, m *member, deadline time.Time, key
 	}
 }
 
-// replyBox is a one-shot reply address: a process in the engine's registry
-// that hands the first message it receives to the waiting request. Unlike
-// engine.Request's responses, named at random, its names come from a
-// counter, so thousands of requests in flight never collide; and the
-// waiter can also watch the peer's state and its context.
-type replyBox struct {
-	pid *actor.PID
-	ch  chan any
-}
-
-func (b *replyBox) Start()                  {}
-func (b *replyBox) PID() *actor.PID         { return b.pid }
-func (b *replyBox) Invoke([]actor.Envelope) {}
-func (b *replyBox) Shutdown()               {}
-
-// Send runs on the transport's reader goroutine: it must never block, so a
-// second message (there should be none) is dropped.
-func (b *replyBox) Send(_ *actor.PID, msg any, _ *actor.PID) {
-	select {
-	case b.ch <- msg:
-	default:
-	}
-}
-
-var _ actor.Processer = (*replyBox)(nil)

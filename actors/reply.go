@@ -1,0 +1,60 @@
+package actors
+
+import (
+	"strconv"
+	"sync/atomic"
+
+	"github.com/anthdm/hollywood/actor"
+)
+
+// ReplyBox is a one-shot reply address for code outside the actors (HTTP
+// handlers, the Go client) that sends a request and waits for its answer.
+// It stands in for hollywood's Engine.Request, whose reply PIDs are random
+// 31-bit numbers: with many requests in flight two can collide, and the
+// second is then never registered and never answered. A ReplyBox is named
+// from a counter, and its waiter may also watch a timer, a context or a
+// peer's state.
+type ReplyBox struct {
+	e   *actor.Engine
+	pid *actor.PID
+	ch  chan any
+}
+
+var replySeq atomic.Uint64
+
+// NewReplyBox registers a reply box on e. Close it when the wait ends.
+func NewReplyBox(e *actor.Engine) *ReplyBox {
+	b := &ReplyBox{
+		e:   e,
+		pid: actor.NewPID(e.Address(), "reply/"+strconv.FormatUint(replySeq.Add(1), 10)),
+		ch:  make(chan any, 1),
+	}
+	e.SpawnProc(b)
+	return b
+}
+
+// C delivers the first answer.
+func (b *ReplyBox) C() <-chan any { return b.ch }
+
+// Close removes the box from the engine; later answers are dead letters.
+func (b *ReplyBox) Close() { b.e.Registry.Remove(b.pid) }
+
+// PID is the address to send as the request's sender.
+func (b *ReplyBox) PID() *actor.PID { return b.pid }
+
+// Start, Invoke and Shutdown complete actor.Processer; a box has no
+// goroutine of its own.
+func (b *ReplyBox) Start()                  {}
+func (b *ReplyBox) Invoke([]actor.Envelope) {}
+func (b *ReplyBox) Shutdown()               {}
+
+// Send keeps the first answer. It runs on the deliverer's goroutine (a
+// transport reader): it must never block, so a duplicate is dropped.
+func (b *ReplyBox) Send(_ *actor.PID, msg any, _ *actor.PID) {
+	select {
+	case b.ch <- msg:
+	default:
+	}
+}
+
+var _ actor.Processer = (*ReplyBox)(nil)
