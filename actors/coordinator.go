@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"time"
@@ -59,6 +60,16 @@ type CoordinatorConfig struct {
 	// put goes to CoordinatorFor(key, Coordinators) on its target. 0
 	// forwards to coordinator 0, which every node runs.
 	Coordinators int
+	// MaxKeySize and MaxValueSize bound what a client may store, in
+	// bytes; larger requests are answered 413. 0 means no bound. They are
+	// checked here, not only by the HTTP API, so native clients meet the
+	// same limits.
+	MaxKeySize, MaxValueSize int
+	// Refuse, when set, returns why the node must refuse client requests
+	// (503), or "" to serve them: a node whose configuration disagrees
+	// with its peers' would place keys where they do not look. It is
+	// called inside Receive and must not block.
+	Refuse func() string
 }
 
 // CoordinatorStatsRequest asks a coordinator for its counters; it answers
@@ -72,9 +83,10 @@ type CoordinatorStats struct {
 	Puts, Gets  uint64 // client requests coordinated here
 	Forwarded   uint64 // puts sent on to a node in the key's preference list
 	Rejected    uint64 // requests answered 400
+	TooLarge    uint64 // requests answered 413
 	Unavailable uint64 // requests answered 503
 	Late        uint64 // replica answers that arrived after their request ended
-	Repairs     uint64 // read-repair writes sent
+	Repairs     uint64 // read-repair writes sent, and late writes replicated
 }
 
 // Coordinator runs client puts and gets as protocols over the vnodes of a
@@ -193,7 +205,8 @@ func (co *Coordinator) finish(r *request) {
 }
 
 // lookup finds the open request an answer belongs to; an answer to an
-// ended request is counted as late and dropped.
+// ended request is counted as late, and dropped unless it reports a write
+// (see replicateLate).
 func (co *Coordinator) lookup(id uint64, from string) *request {
 	r := co.open[id]
 	if r == nil {
@@ -253,9 +266,12 @@ func (co *Coordinator) unavailable(c *actor.Context, r *request, why string) {
 
 // reject answers a request that is refused before any replica is asked.
 func (co *Coordinator) reject(c *actor.Context, status int, why string, put bool) {
-	if status == messages.StatusBadRequest {
+	switch status {
+	case messages.StatusBadRequest:
 		co.stats.Rejected++
-	} else {
+	case messages.StatusTooLarge:
+		co.stats.TooLarge++
+	default:
 		co.stats.Unavailable++
 	}
 	co.log.Debug().Int("status", status).Str("err", why).Str("peer", peer(c)).Msg("coordinator: request refused")
@@ -266,6 +282,27 @@ func (co *Coordinator) reject(c *actor.Context, status int, why string, put bool
 	if c.Sender() != nil {
 		c.Respond(msg)
 	}
+}
+
+// admit runs the checks every client request passes before any replica
+// is asked, whether it came through the HTTP API or natively. It answers
+// the refusal itself and reports whether the request may go on.
+func (co *Coordinator) admit(c *actor.Context, key []byte, put bool) bool {
+	if len(key) == 0 {
+		co.reject(c, messages.StatusBadRequest, "empty key", put)
+		return false
+	}
+	if max := co.cfg.MaxKeySize; max > 0 && len(key) > max {
+		co.reject(c, messages.StatusTooLarge, fmt.Sprintf("key of %d bytes is over the limit of %d", len(key), max), put)
+		return false
+	}
+	if co.cfg.Refuse != nil {
+		if why := co.cfg.Refuse(); why != "" {
+			co.reject(c, messages.StatusUnavailable, "refusing requests: "+why, put)
+			return false
+		}
+	}
+	return true
 }
 
 // debug and warn start a log event about r. The request's fields are only

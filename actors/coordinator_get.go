@@ -12,8 +12,7 @@ import (
 // answers can still be compared and the stale ones repaired.
 
 func (co *Coordinator) clientGet(c *actor.Context, m *messages.ClientGet) {
-	if len(m.Key) == 0 {
-		co.reject(c, messages.StatusBadRequest, "empty key", false)
+	if !co.admit(c, m.Key, false) {
 		return
 	}
 	p := co.cfg.Ring.PartitionOf(m.Key)

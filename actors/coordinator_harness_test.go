@@ -30,6 +30,9 @@ type clusterSpec struct {
 	seed         int64
 	// wrap, when set, wraps each node's store (to inject failures).
 	wrap func(node string, s store.Store) store.Store
+	// vnode and coord, when set, adjust each node's actor configurations.
+	vnode func(cfg *actors.VnodeConfig)
+	coord func(cfg *actors.CoordinatorConfig)
 }
 
 // testCluster is S engines on one memnet, each with the vnodes of the
@@ -51,6 +54,7 @@ type testNode struct {
 	sup      *actors.Supervisor
 	coords   []*actor.PID
 	pids     []*actor.PID
+	vnodes   []*actor.PID // also in pids
 
 	mu   sync.Mutex
 	down map[string]bool // what this node's Down reports
@@ -120,17 +124,16 @@ func newTestCluster(tb testing.TB, spec clusterSpec) *testCluster {
 			tb.Fatalf("engine %s: %v", m.ID, err)
 		}
 		n.sup = actors.NewSupervisor(log)
-		for _, p := range ring.PartitionsOf(m.ID) {
-			pid := n.sup.Spawn(n.engine, actors.NewVnode(actors.VnodeConfig{
-				Node: m.ID, Partition: uint32(p), Store: n.store, Log: log,
-			}), actors.VnodeKind, actor.WithID(actors.VnodeID(uint32(p))))
-			n.pids = append(n.pids, pid)
-		}
+		tc.spawnVnodes(n, "")
 		for i := 0; i < spec.coordinators; i++ {
-			pid := n.sup.Spawn(n.engine, actors.NewCoordinator(actors.CoordinatorConfig{
+			cfg := actors.CoordinatorConfig{
 				Node: m.ID, Ring: ring, ReadQuorum: spec.r, WriteQuorum: spec.w,
 				Timeout: spec.timeout, Log: log, Down: n.isDown, Coordinators: spec.coordinators,
-			}), actors.CoordinatorKind, actor.WithID(actors.CoordinatorID(i)))
+			}
+			if spec.coord != nil {
+				spec.coord(&cfg)
+			}
+			pid := n.sup.Spawn(n.engine, actors.NewCoordinator(cfg), actors.CoordinatorKind, actor.WithID(actors.CoordinatorID(i)))
 			n.coords = append(n.coords, pid)
 			n.pids = append(n.pids, pid)
 		}
@@ -138,6 +141,20 @@ func newTestCluster(tb testing.TB, spec clusterSpec) *testCluster {
 	}
 	tb.Cleanup(tc.stop)
 	return tc
+}
+
+// spawnVnodes starts node n's vnodes on n.store, naming their dots
+// dotNode ("" for the member ID).
+func (tc *testCluster) spawnVnodes(n *testNode, dotNode string) {
+	for _, p := range tc.ring.PartitionsOf(n.id) {
+		cfg := actors.VnodeConfig{Node: n.id, DotNode: dotNode, Partition: uint32(p), Store: n.store, Log: zerolog.Nop()}
+		if tc.spec.vnode != nil {
+			tc.spec.vnode(&cfg)
+		}
+		pid := n.sup.Spawn(n.engine, actors.NewVnode(cfg), actors.VnodeKind, actor.WithID(actors.VnodeID(uint32(p))))
+		n.vnodes = append(n.vnodes, pid)
+		n.pids = append(n.pids, pid)
+	}
 }
 
 func (tc *testCluster) stop() {
@@ -254,6 +271,7 @@ func (tc *testCluster) stats(i int) actors.CoordinatorStats {
 		sum.Gets += s.Gets
 		sum.Forwarded += s.Forwarded
 		sum.Rejected += s.Rejected
+		sum.TooLarge += s.TooLarge
 		sum.Unavailable += s.Unavailable
 		sum.Late += s.Late
 		sum.Repairs += s.Repairs

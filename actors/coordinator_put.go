@@ -13,12 +13,24 @@ import (
 // The put protocol: the coordinator must be a replica of the key, because
 // the new version's dot is its own node's counter and only the node's
 // vnode knows the counters it used. So the local vnode writes first
-// (CoordinatePut), which counts as the first ack; its version then goes to
-// the other replicas (ReplicaPut) and the client is answered at W acks.
+// (CoordinatePut), which counts as the first ack; its sibling set then
+// goes to the other replicas (ReplicaPut) and the client is answered at W
+// acks. A local write that finishes after the request's timer is still
+// replicated (replicateLate).
 
 func (co *Coordinator) clientPut(c *actor.Context, m *messages.ClientPut) {
-	if len(m.Key) == 0 {
-		co.reject(c, messages.StatusBadRequest, "empty key", true)
+	if !co.admit(c, m.Key, true) {
+		return
+	}
+	if max := co.cfg.MaxValueSize; max > 0 && !m.Delete && len(m.Value) > max {
+		co.reject(c, messages.StatusTooLarge, fmt.Sprintf("value of %d bytes is over the limit of %d bytes", len(m.Value), max), true)
+		return
+	}
+	// The context comes from outside: a malformed one (unsorted, a zero
+	// or huge counter) would break the clock invariants NextDot and the
+	// replicas rely on.
+	if err := m.Context.Validate(); err != nil {
+		co.reject(c, messages.StatusBadRequest, "malformed context: "+err.Error(), true)
 		return
 	}
 	if m.Delete && len(m.Context) == 0 {
@@ -89,6 +101,7 @@ func (co *Coordinator) forward(c *actor.Context, m *messages.ClientPut, p int, p
 func (co *Coordinator) coordinatePutDone(c *actor.Context, m *messages.CoordinatePutDone) {
 	r := co.lookup(m.ReqID, m.Node)
 	if r == nil {
+		co.replicateLate(c, m)
 		return
 	}
 	if r.write == nil || r.sent {
@@ -99,7 +112,13 @@ func (co *Coordinator) coordinatePutDone(c *actor.Context, m *messages.Coordinat
 		// Nothing was written, so there is nothing to replicate: fail now
 		// rather than wait for acks that cannot come.
 		if r.write.Verdict() == quorum.Pending {
-			co.unavailable(c, r, "write failed on the coordinating replica: "+m.Err)
+			if m.Status == messages.StatusTooLarge {
+				co.stats.TooLarge++
+				co.debug(r).Str("err", m.Err).Msg("coordinator: put refused as too large")
+				co.reply(c, r, &messages.ClientPutReply{Status: messages.StatusTooLarge, Err: m.Err})
+			} else {
+				co.unavailable(c, r, "write failed on the coordinating replica: "+m.Err)
+			}
 		}
 		co.finish(r)
 		return
@@ -110,7 +129,7 @@ func (co *Coordinator) coordinatePutDone(c *actor.Context, m *messages.Coordinat
 		ReqID:     r.id,
 		Partition: r.partition,
 		Key:       r.key,
-		Versions:  version.Siblings{m.Version},
+		Versions:  replicaSet(m),
 	}
 	for _, id := range r.replicas {
 		if id == co.cfg.Node {
@@ -128,6 +147,47 @@ func (co *Coordinator) coordinatePutDone(c *actor.Context, m *messages.Coordinat
 	if r.write.Complete() {
 		co.finish(r)
 	}
+}
+
+// replicaSet is what the replicas are sent: the coordinating vnode's whole
+// set, so that a replica never holds a node's later dot without the
+// earlier ones still alive, which the contexts of its reads would claim.
+// A vnode that does not report its set sends the new version alone.
+func replicaSet(m *messages.CoordinatePutDone) version.Siblings {
+	if len(m.Set) == 0 {
+		return version.Siblings{m.Version}
+	}
+	return m.Set
+}
+
+// replicateLate handles the local vnode's answer to a put that has already
+// ended: its timer fired first and the client was told 503. The vnode did
+// store the write, and left there it would sit on one replica only, shown
+// by some reads and not others. It is sent to the other replicas as read
+// repair sends (ReqID 0, no answer awaited): a 503 leaves the outcome
+// open, and this settles it as written everywhere.
+func (co *Coordinator) replicateLate(c *actor.Context, m *messages.CoordinatePutDone) {
+	if m.Err != "" || len(m.Key) == 0 {
+		return
+	}
+	p := co.cfg.Ring.PartitionOf(m.Key)
+	if uint32(p) != m.Partition {
+		return // not from a vnode of this ring; nothing to trust
+	}
+	repair := &messages.ReplicaPut{Partition: m.Partition, Key: m.Key, Versions: replicaSet(m)}
+	var peers []string
+	for _, id := range co.cfg.Ring.PreferenceList(p) {
+		if id == co.cfg.Node {
+			continue
+		}
+		if addr, ok := co.addr(id); ok {
+			c.Send(VnodePID(addr, m.Partition), repair)
+			co.stats.Repairs++
+			peers = append(peers, id)
+		}
+	}
+	co.log.Debug().Uint64("req", m.ReqID).Uint32("partition", m.Partition).Uint64("key_hash", keyHash(m.Key)).
+		Strs("peers", peers).Msg("coordinator: late local write sent to the other replicas")
 }
 
 func (co *Coordinator) replicaPutAck(c *actor.Context, m *messages.ReplicaPutAck) {
@@ -156,8 +216,20 @@ func (co *Coordinator) replicaPutAck(c *actor.Context, m *messages.ReplicaPutAck
 func (co *Coordinator) decidePut(c *actor.Context, r *request, v quorum.Verdict) {
 	switch v {
 	case quorum.Reached:
-		co.reply(c, r, &messages.ClientPutReply{Status: messages.StatusOK, Context: r.version.Clock()})
+		co.reply(c, r, &messages.ClientPutReply{Status: messages.StatusOK, Context: replyContext(r.version)})
 	case quorum.Failed:
 		co.unavailable(c, r, r.write.FailureError())
 	}
+}
+
+// replyContext is the context a put's client gets back (see
+// messages.ClientPutReply): v's clock when v's dot directly follows the
+// client's context, which v.Context is, otherwise that context alone. A
+// dot further ahead means the node made dots in between for writes the
+// client never saw, and a context covering v's dot would cover them too.
+func replyContext(v version.Version) version.Clock {
+	if v.Dot.Counter == v.Context.Get(v.Dot.Node)+1 {
+		return v.Clock()
+	}
+	return v.Context.Clone()
 }

@@ -2,6 +2,8 @@ package actors
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/base32"
 	"errors"
 	"fmt"
 	"slices"
@@ -32,7 +34,13 @@ func VnodePID(addr string, p uint32) *actor.PID {
 
 // VnodeConfig configures one vnode: one partition replica on one node.
 type VnodeConfig struct {
-	Node      string // this node's member ID: the dot of every version it coordinates
+	Node string // this node's member ID, which answers name
+	// DotNode names the dots of the versions this vnode coordinates; ""
+	// means Node. It must change whenever the node's store starts empty
+	// (see LoadIncarnation): counters restart at 1 with the store, and a
+	// reused dot looks to the other replicas like a write they already
+	// have, so they would acknowledge a new write without storing it.
+	DotNode   string
 	Partition uint32
 	Store     store.Store
 	Log       zerolog.Logger
@@ -48,6 +56,12 @@ type VnodeConfig struct {
 	// and needs every write to the partition's keys to go through the
 	// vnode, which is already the rule.
 	CacheBytes int
+	// MaxSetBytes bounds the encoded sibling set of a key: a coordinated
+	// write that would make it larger is refused (StatusTooLarge), since
+	// every replica must be able to send the set in one message. Writes
+	// from other coordinators are stored whatever their size; they were
+	// checked there. 0 means no bound.
+	MaxSetBytes int
 }
 
 // DefaultVnodeCacheBytes is VnodeConfig.CacheBytes when it is 0. Every key
@@ -72,10 +86,6 @@ type Vnode struct {
 	enc *msgpack.Encoder
 }
 
-// maxKeptBuffer is the largest encoding buffer a vnode keeps between
-// writes, so that one large value does not pin memory in every vnode.
-const maxKeptBuffer = 64 << 10
-
 // NewVnode returns the producer of a vnode.
 func NewVnode(cfg VnodeConfig) actor.Producer {
 	if cfg.Now == nil {
@@ -83,6 +93,9 @@ func NewVnode(cfg VnodeConfig) actor.Producer {
 	}
 	if cfg.CacheBytes == 0 {
 		cfg.CacheBytes = DefaultVnodeCacheBytes
+	}
+	if cfg.DotNode == "" {
+		cfg.DotNode = cfg.Node
 	}
 	log := cfg.Log.With().Str("node", cfg.Node).Uint32("partition", cfg.Partition).Logger()
 	return func() actor.Receiver {
@@ -115,7 +128,7 @@ func (v *Vnode) Receive(c *actor.Context) {
 }
 
 func (v *Vnode) coordinatePut(m *messages.CoordinatePut) *messages.CoordinatePutDone {
-	done := &messages.CoordinatePutDone{ReqID: m.ReqID, Node: v.cfg.Node}
+	done := &messages.CoordinatePutDone{ReqID: m.ReqID, Node: v.cfg.Node, Partition: m.Partition, Key: m.Key}
 	if err := v.checkPartition(m.Partition); err != nil {
 		done.Err = err.Error()
 		return done
@@ -125,13 +138,28 @@ func (v *Vnode) coordinatePut(m *messages.CoordinatePut) *messages.CoordinatePut
 		done.Err = v.failed("coordinate put", m.Key, "", err)
 		return done
 	}
-	ver := version.NewVersion(v.cfg.Node, local, m.Context, m.Value, m.Delete,
+	ver := version.NewVersion(v.cfg.DotNode, local, m.Context, m.Value, m.Delete,
 		v.cfg.Now(), v.cfg.MaxClockEntries)
-	if err := v.save(m.Key, local.Add(ver)); err != nil {
+	next := local.Add(ver)
+	raw, err := v.encode(next)
+	if err != nil {
 		done.Err = v.failed("coordinate put", m.Key, "", err)
 		return done
 	}
-	done.Version = ver
+	if v.cfg.MaxSetBytes > 0 && len(raw) > v.cfg.MaxSetBytes {
+		v.trimBuffer()
+		done.Status = messages.StatusTooLarge
+		done.Err = fmt.Sprintf("the key's %d versions would take %d bytes, over the limit of %d: "+
+			"read the key and write with its context to resolve its siblings", len(next), len(raw), v.cfg.MaxSetBytes)
+		v.log.Warn().Uint64("key_hash", keyHash(m.Key)).Int("versions", len(next)).Int("bytes", len(raw)).
+			Msg("vnode: write refused, sibling set too large")
+		return done
+	}
+	if err := v.write(m.Key, next, raw); err != nil {
+		done.Err = v.failed("coordinate put", m.Key, "", err)
+		return done
+	}
+	done.Version, done.Set = ver, next
 	return done
 }
 
@@ -173,7 +201,36 @@ func (v *Vnode) replicaGet(c *actor.Context, m *messages.ReplicaGet) *messages.R
 		return reply
 	}
 	reply.Versions = local
+	v.checkReplySize(m.Key, local)
 	return reply
+}
+
+// checkReplySize logs, as an error, a set over MaxSetBytes about to be
+// sent: the transport may refuse the reply as oversized, and the reader
+// would only see a timeout. Such sets come from replica writes, which are
+// stored whatever their size, when replicas diverged. Only sets whose
+// values alone come near the bound are encoded to measure them.
+func (v *Vnode) checkReplySize(key []byte, s version.Siblings) {
+	if v.cfg.MaxSetBytes <= 0 {
+		return
+	}
+	n := 0
+	for _, ver := range s {
+		n += len(ver.Value)
+	}
+	if n <= v.cfg.MaxSetBytes/2 {
+		return
+	}
+	raw, err := v.encode(s)
+	size := len(raw)
+	v.trimBuffer()
+	if err != nil || size <= v.cfg.MaxSetBytes {
+		return
+	}
+	v.log.Error().Uint64("key_hash", keyHash(key)).Int("versions", len(s)).Int("bytes", size).
+		Int("limit", v.cfg.MaxSetBytes).
+		Msg("vnode: sibling set over the size limit, the read reply may be refused by the transport; " +
+			"a write with the context of a read resolves it")
 }
 
 // unchanged reports whether merging left the set as it was. A new write
@@ -196,81 +253,6 @@ func (v *Vnode) checkPartition(p uint32) error {
 		return fmt.Errorf("vnode %s/%d: message for partition %d: %w", v.cfg.Node, v.cfg.Partition, p, errWrongPartition)
 	}
 	return nil
-}
-
-// load returns the key's stored siblings; an absent key has none. Only
-// what the store returned is cached: a failed or corrupt read is retried
-// (and reported) every time.
-func (v *Vnode) load(key []byte) (version.Siblings, error) {
-	if s, ok := v.cache.Get(key); ok {
-		return s, nil
-	}
-	raw, err := v.cfg.Store.Get(v.cfg.Partition, key)
-	if errors.Is(err, store.ErrNotFound) {
-		v.cache.Put(key, nil, cachedSize(key, nil))
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("vnode %s/%d: read: %w", v.cfg.Node, v.cfg.Partition, err)
-	}
-	s, err := version.UnmarshalSiblings(raw)
-	if err != nil {
-		return nil, fmt.Errorf("vnode %s/%d: decode stored siblings: %w", v.cfg.Node, v.cfg.Partition, err)
-	}
-	v.cache.Put(key, s, cachedSize(key, s))
-	return s, nil
-}
-
-// save writes s as key's siblings and caches it once the store has it.
-func (v *Vnode) save(key []byte, s version.Siblings) error {
-	// A write that failed, or panicked, may or may not be in the store:
-	// forget the key so that the next read asks the store.
-	saved := false
-	defer func() {
-		if !saved {
-			v.cache.Remove(key)
-		}
-	}()
-	if v.enc == nil {
-		v.enc = msgpack.NewEncoder(&v.buf)
-	}
-	v.buf.Reset()
-	// The same bytes as s.MarshalBinary, without a new buffer each time.
-	if err := s.EncodeMsgpack(v.enc); err != nil {
-		return fmt.Errorf("vnode %s/%d: encode siblings: %w", v.cfg.Node, v.cfg.Partition, err)
-	}
-	b := store.NewBatch()
-	b.Put(v.cfg.Partition, key, v.buf.Bytes())
-	if v.buf.Cap() > maxKeptBuffer {
-		v.buf = bytes.Buffer{}
-	}
-	if err := v.cfg.Store.Apply(b); err != nil {
-		return fmt.Errorf("vnode %s/%d: write: %w", v.cfg.Node, v.cfg.Partition, err)
-	}
-	v.cache.Put(key, s, cachedSize(key, s))
-	saved = true
-	return nil
-}
-
-// Sizes of what a cached entry holds besides its bytes of data, so that
-// the bound tracks memory rather than data: the cache's entry and map slot,
-// a Version, a clock Entry.
-const (
-	cacheEntryOverhead = 128
-	versionOverhead    = 96
-	clockEntryOverhead = 32
-)
-
-// cachedSize estimates the memory a cached set takes.
-func cachedSize(key []byte, s version.Siblings) int {
-	n := cacheEntryOverhead + len(key)
-	for _, ver := range s {
-		n += versionOverhead + len(ver.Dot.Node) + len(ver.Value)
-		for _, e := range ver.Context {
-			n += clockEntryOverhead + len(e.Node)
-		}
-	}
-	return n
 }
 
 // failed logs a storage failure and returns the text for the reply. A
@@ -298,4 +280,52 @@ func peer(c *actor.Context) string {
 		return "local"
 	}
 	return s.Address
+}
+
+// Where a store keeps its incarnation. The Store interface reaches only the
+// data namespace, so the incarnation takes a partition number no ring uses
+// (rings have at most 65536 partitions): scans, stats and drops of real
+// partitions never see it.
+const (
+	IncarnationPartition uint32 = 0xFFFFFFFF
+	IncarnationKey              = "incarnation"
+)
+
+// incarnationEncoding renders incarnations in lower case without padding,
+// so they read well inside a clock's node names.
+var incarnationEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// LoadIncarnation returns st's incarnation: a short random name made the
+// first time the store is used and kept in it. It stays the same across
+// restarts with the same data and is new whenever the data is gone
+// (memory storage, a wiped or replaced disk), which is exactly when the
+// node's dot counters start again at 1. Naming dots "<member>.<incarnation>"
+// (VnodeConfig.DotNode) keeps such a node from reissuing a dot that other
+// replicas already hold. A damaged record is replaced: a new incarnation
+// costs a clock entry, never a write.
+func LoadIncarnation(st store.Store) (string, error) {
+	raw, err := st.Get(IncarnationPartition, []byte(IncarnationKey))
+	switch {
+	case err == nil && validIncarnation(raw):
+		return string(raw), nil
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return "", fmt.Errorf("read the store's incarnation: %w", err)
+	}
+	var b [5]byte
+	_, _ = rand.Read(b[:]) // never fails
+	inc := incarnationEncoding.EncodeToString(b[:])
+	batch := store.NewBatch()
+	batch.Put(IncarnationPartition, []byte(IncarnationKey), []byte(inc))
+	if err := st.Apply(batch); err != nil {
+		return "", fmt.Errorf("record the store's incarnation: %w", err)
+	}
+	return inc, nil
+}
+
+func validIncarnation(b []byte) bool {
+	if len(b) == 0 || len(b) > 32 {
+		return false
+	}
+	_, err := incarnationEncoding.DecodeString(string(b))
+	return err == nil
 }

@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
+	"github.com/anthdm/hollywood/actor"
+	"github.com/dynamokv/dynamo/actors"
 	"github.com/dynamokv/dynamo/messages"
 	"github.com/dynamokv/dynamo/store"
 	"github.com/dynamokv/dynamo/version"
@@ -167,6 +170,58 @@ func BenchmarkVnodeReplicaPut(b *testing.B) {
 		m := &messages.ReplicaPut{ReqID: 1, Partition: vnodePart, Key: fmt.Appendf(nil, "key-%d", k), Versions: version.Siblings{ver}}
 		if ack := h.ask(m).(*messages.ReplicaPutAck); ack.Err != "" {
 			b.Fatal(ack.Err)
+		}
+	}
+}
+
+// Reads and writes of keys that fit the cache, on Pebble, with the cache
+// on and off: what a replica does for each operation on a warm key.
+func BenchmarkVnodePebble(b *testing.B) {
+	const keys = 500
+	value := make([]byte, 100)
+	for _, cacheBytes := range []int{0, -1} {
+		name := map[int]string{0: "cache=on", -1: "cache=off"}[cacheBytes]
+		e, err := actor.NewEngine(actor.NewEngineConfig())
+		if err != nil {
+			b.Fatal(err)
+		}
+		st, err := store.OpenPebble(store.Options{Dir: b.TempDir()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		pid := e.Spawn(actors.NewVnode(actors.VnodeConfig{Node: "a", Partition: 1, Store: st, CacheBytes: cacheBytes}),
+			actors.VnodeKind, actor.WithID(actors.VnodeID(1)))
+		ask := func(msg any) any {
+			res, err := e.Request(pid, msg, 10*time.Second).Result()
+			if err != nil {
+				b.Fatal(err)
+			}
+			return res
+		}
+		ctxs := make([]version.Clock, keys)
+		key := func(i int) []byte { return fmt.Appendf(nil, "key-%d", i%keys) }
+		for i := range keys {
+			ctxs[i] = ask(&messages.CoordinatePut{ReqID: 1, Partition: 1, Key: key(i), Value: value}).(*messages.CoordinatePutDone).Version.Clock()
+		}
+		b.Run(name+"/replica-get", func(b *testing.B) {
+			for i := 0; b.Loop(); i++ {
+				if r := ask(&messages.ReplicaGet{ReqID: 1, Partition: 1, Key: key(i)}).(*messages.ReplicaGetReply); r.Err != "" || len(r.Versions) != 1 {
+					b.Fatalf("%+v", r)
+				}
+			}
+		})
+		b.Run(name+"/coordinate-put", func(b *testing.B) {
+			for i := 0; b.Loop(); i++ {
+				d := ask(&messages.CoordinatePut{ReqID: 1, Partition: 1, Key: key(i), Value: value, Context: ctxs[i%keys]}).(*messages.CoordinatePutDone)
+				if d.Err != "" {
+					b.Fatal(d.Err)
+				}
+				ctxs[i%keys] = d.Version.Clock()
+			}
+		})
+		<-e.Poison(pid).Done()
+		if err := st.Close(); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -97,6 +97,13 @@ func newVnodeHarness(tb testing.TB) *vnodeHarness {
 // newVnodeHarnessCache is newVnodeHarness with VnodeConfig.CacheBytes set.
 func newVnodeHarnessCache(tb testing.TB, cacheBytes int) *vnodeHarness {
 	tb.Helper()
+	return newVnodeHarnessConfig(tb, func(cfg *actors.VnodeConfig) { cfg.CacheBytes = cacheBytes })
+}
+
+// newVnodeHarnessConfig is newVnodeHarness with the configuration adjusted
+// by set.
+func newVnodeHarnessConfig(tb testing.TB, set func(*actors.VnodeConfig)) *vnodeHarness {
+	tb.Helper()
 	e, err := actor.NewEngine(actor.NewEngineConfig())
 	if err != nil {
 		tb.Fatal(err)
@@ -106,10 +113,12 @@ func newVnodeHarnessCache(tb testing.TB, cacheBytes int) *vnodeHarness {
 	h.store = &countingStore{Store: h.failer}
 	h.now.Store(1000)
 	sup := actors.NewSupervisor(zerolog.Nop())
-	h.pid = sup.Spawn(e, actors.NewVnode(actors.VnodeConfig{
+	cfg := actors.VnodeConfig{
 		Node: "a", Partition: vnodePart, Store: h.store,
-		Log: zerolog.New(h.logs), Now: h.now.Load, MaxClockEntries: 4, CacheBytes: cacheBytes,
-	}), actors.VnodeKind, actor.WithID(actors.VnodeID(vnodePart)))
+		Log: zerolog.New(h.logs), Now: h.now.Load, MaxClockEntries: 4,
+	}
+	set(&cfg)
+	h.pid = sup.Spawn(e, actors.NewVnode(cfg), actors.VnodeKind, actor.WithID(actors.VnodeID(vnodePart)))
 	if !h.pid.Equals(actors.VnodePID(e.Address(), vnodePart)) {
 		tb.Fatalf("spawned %s; VnodePID says %s", h.pid, actors.VnodePID(e.Address(), vnodePart))
 	}

@@ -265,4 +265,3 @@ func (n *native) request(ctx context.Context, m *member, deadline time.Time, key
 		}
 	}
 }
-

@@ -8,7 +8,8 @@ import "github.com/dynamokv/dynamo/version"
 // preference list, counts answers against R or W, and answers the client.
 // Replica requests carry a request id chosen by the coordinator; answers
 // carry it back, so late answers to a finished request are recognised and
-// ignored.
+// ignored, except the coordinating vnode's CoordinatePutDone: the write it
+// reports was stored, so it is still sent to the other replicas.
 
 // Status codes in replies follow HTTP, so the HTTP API passes them through.
 const (
@@ -34,8 +35,17 @@ type ClientPut struct {
 	Hops    int           `msgpack:"h"` // forwards so far; bounded to stop loops
 }
 
-// ClientPutReply answers ClientPut. Status is StatusOK with the new
-// version's context, or an error status with Err in words.
+// ClientPutReply answers ClientPut. Status is StatusOK with a context for
+// the client's next write of the key, or an error status with Err in words.
+//
+// The context is the client's own context advanced by the new version's
+// dot only when that dot directly follows the client's entry for its node
+// (counter = context's counter + 1). Otherwise the node has written
+// versions the client never saw (siblings from other clients), and a
+// context covering the dot would cover them too, so the next write with it
+// would silently discard them. The reply then carries the client's context
+// alone: its next write keeps its own previous write as a sibling, which
+// a later read shows, rather than losing anyone's write.
 type ClientPutReply struct {
 	Status  int           `msgpack:"s"`
 	Err     string        `msgpack:"e"`
@@ -63,8 +73,8 @@ type ClientGetReply struct {
 // CoordinatePut is sent by a coordinator to the vnode on its own node that
 // replicates the key's partition: the vnode makes the new version (its own
 // node's clock entry advanced past every version it holds), stores it, and
-// answers CoordinatePutDone. The coordinator then sends the version to the
-// other replicas with ReplicaPut.
+// answers CoordinatePutDone. The coordinator then sends the vnode's whole
+// sibling set to the other replicas with ReplicaPut.
 type CoordinatePut struct {
 	ReqID     uint64        `msgpack:"i"`
 	Partition uint32        `msgpack:"p"`
@@ -75,11 +85,26 @@ type CoordinatePut struct {
 }
 
 // CoordinatePutDone answers CoordinatePut with the version stored, or Err.
+//
+// Set is every version the vnode holds for the key after the write, the
+// new one included. Replicas are sent the whole set, not only the new
+// version: a context that covers a node's dot k is taken to cover all of
+// that node's earlier dots, which holds only if a replica that has dot k
+// also has every earlier dot of that node still alive.
+//
+// Partition and Key repeat the request's, so a coordinator that has given
+// up on the request can still replicate the write it did not wait for.
+// Status is StatusTooLarge when the write was refused because the key's
+// sibling set would outgrow what one message may carry.
 type CoordinatePutDone struct {
-	ReqID   uint64          `msgpack:"i"`
-	Node    string          `msgpack:"n"`
-	Version version.Version `msgpack:"v"`
-	Err     string          `msgpack:"e"`
+	ReqID     uint64           `msgpack:"i"`
+	Node      string           `msgpack:"n"`
+	Version   version.Version  `msgpack:"v"`
+	Err       string           `msgpack:"e"`
+	Set       version.Siblings `msgpack:"s"`
+	Partition uint32           `msgpack:"p"`
+	Key       []byte           `msgpack:"k"`
+	Status    int              `msgpack:"t"`
 }
 
 // ReplicaPut is sent by a coordinator to a replica's vnode: merge Versions

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,6 +42,10 @@ type Node struct {
 	http         *http.Server
 	httpAddr     string
 	stopOnce     sync.Once
+	// dotNode names the dots of the writes this node coordinates: the
+	// member ID and the store's incarnation, so that a node whose data is
+	// gone never reissues a dot (see actors.LoadIncarnation).
+	dotNode string
 }
 
 // New validates cfg (after defaults), starts the node and returns it. Log
@@ -91,7 +96,13 @@ func New(cfg Config, logOut io.Writer) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, log: log, base: base, store: st, ring: ring, view: &actors.MemberView{}}
+	inc, err := actors.LoadIncarnation(st)
+	if err != nil {
+		_ = st.Close()
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	n := &Node{cfg: cfg, log: log, base: base, store: st, ring: ring, view: &actors.MemberView{},
+		dotNode: cfg.ID + "." + inc}
 	n.supervisor = actors.NewSupervisor(log)
 	n.metrics = newMetrics(n)
 	n.supervisor.OnPanic = func(kind, msg string) { n.metrics.panics.WithLabelValues(kind, msg).Inc() }
@@ -141,7 +152,7 @@ func New(cfg Config, logOut io.Writer) (*Node, error) {
 		}()
 	}
 	n.spawnActors(members)
-	log.Info().Str("listen", n.transport.Address()).Str("http", n.httpAddr).
+	log.Info().Str("listen", n.transport.Address()).Str("http", n.httpAddr).Str("dot_node", n.dotNode).
 		Int("vnodes", len(n.vnodes)).Int("members", len(members)).Msg("node started")
 	return n, nil
 }
@@ -184,17 +195,27 @@ func (n *Node) spawnActors(members []cluster.Member) {
 		part := uint32(p)
 		n.vnodes = append(n.vnodes, part)
 		n.actorPIDs = append(n.actorPIDs, sup.Spawn(e, actors.NewVnode(actors.VnodeConfig{
-			Node: cfg.ID, Partition: part, Store: n.store,
+			Node: cfg.ID, DotNode: n.dotNode, Partition: part, Store: n.store,
 			Log:             n.base,
 			Now:             func() int64 { return time.Now().UnixNano() },
 			MaxClockEntries: 0,
 			CacheBytes:      cacheBytes,
+			// Room for the key and the message around the set, so every
+			// replica can send what it holds in one frame.
+			MaxSetBytes: cfg.MaxFrameSize - 64<<10,
 		}), actors.VnodeKind, actor.WithID(actors.VnodeID(part))))
+	}
+	refuse := func() string {
+		if problems := n.view.Problems(); len(problems) > 0 {
+			return "cluster configuration mismatch: " + strings.Join(problems, "; ")
+		}
+		return ""
 	}
 	for i := 0; i < cfg.Coordinators; i++ {
 		pid := sup.Spawn(e, actors.NewCoordinator(actors.CoordinatorConfig{
 			Node: cfg.ID, Ring: n.ring, ReadQuorum: cfg.ReadQuorum, WriteQuorum: cfg.WriteQuorum,
 			Timeout: cfg.RequestTimeout, Down: n.view.Down, Coordinators: cfg.Coordinators,
+			MaxKeySize: cfg.MaxKeySize, MaxValueSize: cfg.MaxValueSize, Refuse: refuse,
 			Log: n.base.With().Str("component", "coordinator").Logger(),
 		}), actors.CoordinatorKind, actor.WithID(fmt.Sprint(i)))
 		n.coordinators = append(n.coordinators, pid)
