@@ -4,7 +4,8 @@
 // The API, on every node:
 //
 //	PUT    /kv/{key}   body = value; header X-Dynamo-Context (optional); ?w=W
-//	                   200, reply header X-Dynamo-Context = the new version's context
+//	                   200, reply header X-Dynamo-Context = a context covering what
+//	                   the writer read and wrote (never versions it did not see)
 //	GET    /kv/{key}   ?r=R
 //	                   200: one value, the body; its context in X-Dynamo-Context
 //	                   300: concurrent siblings, JSON Siblings
