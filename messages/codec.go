@@ -182,6 +182,9 @@ func decodeBody(e *entry, body []byte) (msg any, err error) {
 		d.r.Reset(nil)
 		decoders.Put(d)
 	}()
+	if err := checkBody(body); err != nil {
+		return nil, fmt.Errorf("decode %s: %v: %w", e.name, err, ErrMalformed)
+	}
 	d.r.Reset(body)
 	msg, err = e.decode(d.dec)
 	if err != nil {
