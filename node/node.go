@@ -127,9 +127,11 @@ func New(cfg Config, logOut io.Writer) (*Node, error) {
 		_ = st.Close()
 		return nil, fmt.Errorf("start actor engine: %w", err)
 	}
+	var httpListener net.Listener
 	if cfg.HTTP != "" {
 		// Listen before the actors start, so a port in use fails the start.
 		l, err := net.Listen("tcp", cfg.HTTP)
+		httpListener = l
 		if err != nil {
 			n.transport.Stop().Wait()
 			_ = st.Close()
@@ -145,13 +147,16 @@ func New(cfg Config, logOut io.Writer) (*Node, error) {
 			WriteTimeout:      30 * time.Second,
 			IdleTimeout:       2 * time.Minute,
 		}
-		go func() {
+	}
+	n.spawnActors(members)
+	if n.http != nil {
+		// Serve only once the coordinators exist: a request must find them.
+		go func(l net.Listener) {
 			if err := n.http.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				log.Error().Err(err).Msg("HTTP server stopped")
 			}
-		}()
+		}(httpListener)
 	}
-	n.spawnActors(members)
 	log.Info().Str("listen", n.transport.Address()).Str("http", n.httpAddr).Str("dot_node", n.dotNode).
 		Int("vnodes", len(n.vnodes)).Int("members", len(members)).Msg("node started")
 	return n, nil
@@ -255,11 +260,22 @@ func (n *Node) Stop() {
 			_ = n.http.Shutdown(ctx)
 			cancel()
 		}
-		for i := len(n.actorPIDs) - 1; i >= 0; i-- {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			<-n.engine.PoisonCtx(ctx, n.actorPIDs[i]).Done()
-			cancel()
+		// Poison every actor at once under one deadline: each handles what
+		// is already in its inbox, and a stuck one cannot hold the others.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		var wg sync.WaitGroup
+		for _, pid := range n.actorPIDs {
+			wg.Add(1)
+			go func(pid *actor.PID) {
+				defer wg.Done()
+				<-n.engine.PoisonCtx(ctx, pid).Done()
+			}(pid)
 		}
+		wg.Wait()
+		if ctx.Err() != nil {
+			n.log.Warn().Msg("some actors did not stop within 10s")
+		}
+		cancel()
 		n.transport.Stop().Wait()
 		if err := n.store.Close(); err != nil {
 			n.log.Error().Err(err).Msg("close store")

@@ -312,9 +312,11 @@ func TestTCPProcessFaults(t *testing.T) {
 		failedBefore := dialFailures(ask(a.addr, senderPID).Node)
 		measure("blackhole", func() { time.Sleep(phase) })
 		undo()
-		if after := dialFailures(ask(a.addr, senderPID).Node); after <= failedBefore {
-			t.Errorf("A's dials to the black hole did not fail: %d then %d", failedBefore, after)
-		}
+		// Not asserted: A may have won the hole's one accept slot before
+		// it filled, and then holds a connection that nothing reads. The
+		// phase is about the gap to C, measured above.
+		after := dialFailures(ask(a.addr, senderPID).Node)
+		t.Logf("A's failed dials to the black hole during the phase: %d", after-failedBefore)
 	}
 	t.Logf("largest gaps A→C: %v", gaps)
 }

@@ -228,6 +228,8 @@ func prefixWriter(out io.Writer, id string) io.Writer {
 		}
 		if err := sc.Err(); err != nil && !errors.Is(err, io.ErrClosedPipe) {
 			fmt.Fprintf(out, "%-3s | (log lost: %v)\n", id, err)
+			// Keep draining: a child whose log pipe fills blocks on every log line.
+			_, _ = io.Copy(io.Discard, r)
 		}
 	}()
 	return w

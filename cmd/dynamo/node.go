@@ -56,7 +56,12 @@ func runNode(args []string) error {
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	s := <-sig
 	log := n.Logger()
-	log.Info().Str("signal", s.String()).Msg("stopping")
+	log.Info().Str("signal", s.String()).Msg("stopping; a second signal exits at once")
+	go func() {
+		s := <-sig
+		log.Warn().Str("signal", s.String()).Msg("second signal: exiting without a clean stop")
+		os.Exit(1)
+	}()
 	n.Stop()
 	return nil
 }
