@@ -21,6 +21,7 @@ const (
 	TagReplicaGetReply   Tag = 19
 
 	TagClusterHello Tag = 30
+	TagHeartbeat    Tag = 31 // transport liveness, listener → dialer
 )
 
 func init() {
@@ -42,4 +43,5 @@ func init() {
 	registerAs[ReplicaGetReply](TagReplicaGetReply, false)
 
 	registerAs[ClusterHello](TagClusterHello, false)
+	registerAs[Heartbeat](TagHeartbeat, false)
 }

@@ -39,6 +39,18 @@ type TCPConfig struct {
 	// WriteTimeout: a peer that accepts no bytes for this long is declared
 	// down. Default 5s.
 	WriteTimeout time.Duration
+	// HeartbeatInterval: a listener writes a heartbeat back on every
+	// connection it accepted this often, so that the dialer can tell a hung
+	// peer (stopped process, paused VM), whose kernel still accepts
+	// connections and bytes, from a quiet one. The dialer's value, carried
+	// in its hello, wins: its HeartbeatTimeout is measured against it.
+	// Default 1s.
+	HeartbeatInterval time.Duration
+	// HeartbeatTimeout: a dialled connection on which nothing was read for
+	// this long is closed and its peer declared down. Default three
+	// heartbeat intervals; a value not above the interval takes the
+	// default, since the connection would be dropped between heartbeats.
+	HeartbeatTimeout time.Duration
 	// BackoffMin and BackoffMax bound the redial backoff, which doubles
 	// after each failure. Defaults 50ms and 2s.
 	BackoffMin, BackoffMax time.Duration
@@ -70,6 +82,10 @@ func (c *TCPConfig) applyDefaults() {
 	def(&c.BackoffMin, 50*time.Millisecond)
 	def(&c.BackoffMax, 2*time.Second)
 	def(&c.PeerIdleTimeout, 30*time.Second)
+	def(&c.HeartbeatInterval, time.Second)
+	if c.HeartbeatTimeout <= c.HeartbeatInterval {
+		c.HeartbeatTimeout = 3 * c.HeartbeatInterval
+	}
 	if c.BackoffMax < c.BackoffMin {
 		c.BackoffMax = c.BackoffMin
 	}
@@ -87,11 +103,13 @@ func (c *TCPConfig) applyDefaults() {
 // one reader goroutine that hands frames to the engine. One connection per
 // direction keeps messages from one sender to one receiver in order.
 //
-// A peer is up from a successful dial (TLS handshake and hello written)
-// until its connection breaks, a write times out or a dial fails; PeerUp
-// and PeerDown are broadcast on those changes. A listener that refuses a
-// connection after accepting it (another cluster, or our certificate under
-// TLS 1.3) shows as a brief up then down, redialled with backoff. A down
+// A peer is up from the listener's answer to our hello (see
+// tcp_heartbeat.go), not from the connect, which a hung process's kernel
+// still completes; it is down once its connection breaks, a write times
+// out, nothing was read from it for HeartbeatTimeout, or a dial fails.
+// PeerUp and PeerDown are broadcast on those changes. A listener that
+// refuses a connection after accepting it (another cluster, or our
+// certificate under TLS 1.3) never answers: a failed dial. A down
 // peer is redialled with backoff while it is sent to, and forgotten once it
 // was sent nothing for PeerIdleTimeout (see tcp_idle.go).
 //

@@ -59,12 +59,14 @@ func (g *responseGuard) first(id string) bool {
 	return true
 }
 
-// outConn is one dialled connection and the goroutine reading it. Nothing
-// is expected back; the read exists to see a peer's close (EOF, reset, TLS
-// alert) at once instead of at the next write.
+// outConn is one dialled connection and the goroutine reading it. Only
+// the listener's heartbeats come back (see tcp_heartbeat.go); the read
+// also sees a peer's close (EOF, reset, TLS alert) at once instead of at
+// the next write.
 type outConn struct {
-	raw     net.Conn // closed directly: a TLS close_notify could block on a hung peer
-	conn    net.Conn // raw, or TLS over raw
+	raw     net.Conn      // closed directly: a TLS close_notify could block on a hung peer
+	conn    net.Conn      // raw, or TLS over raw
+	acked   chan struct{} // closed when the listener's hello-ack arrives
 	dead    chan struct{}
 	readErr error // set before dead is closed
 	stop    func() bool
@@ -98,36 +100,16 @@ func (t *TCP) dial(addr string, hello []byte) (*outConn, error) {
 		_ = raw.Close()
 		return nil, fmt.Errorf("write hello: %w", err)
 	}
-	c := &outConn{raw: raw, conn: conn, dead: make(chan struct{})}
+	c := &outConn{raw: raw, conn: conn, acked: make(chan struct{}), dead: make(chan struct{})}
 	c.stop = context.AfterFunc(t.ctx, func() { _ = raw.Close() })
 	t.wg.Add(1) // the calling writer is tracked, so the count is not zero here
 	go c.readLoop(t)
 	return c, nil
 }
 
-func (c *outConn) readLoop(t *TCP) {
-	defer t.wg.Done()
-	var b [512]byte
-	for {
-		if _, err := c.conn.Read(b[:]); err != nil {
-			c.readErr = err
-			close(c.dead)
-			_ = c.raw.Close() // unblocks a writer stuck on a dead peer
-			return
-		}
-	}
-}
-
 func (c *outConn) close() {
 	c.stop()
 	_ = c.raw.Close()
-}
-
-func (c *outConn) err() error {
-	if errors.Is(c.readErr, io.EOF) {
-		return errors.New("connection closed by peer")
-	}
-	return c.readErr
 }
 
 // rejected reports whether the peer ended the connection with a TLS alert:
@@ -212,6 +194,10 @@ func (t *TCP) serveInbound(raw net.Conn) {
 	_ = raw.SetReadDeadline(time.Time{})
 	peer := hello.Addr
 	t.log.Info().Str("peer", peer).Str("remote", remote).Msg("inbound connection")
+	done := make(chan struct{})
+	defer close(done) // before raw.Close, deferred earlier
+	t.wg.Add(1)       // this goroutine is tracked, so the count is not zero here
+	go t.heartbeat(conn, raw, peer, t.beatFor(hello), done)
 
 	engine := t.engine.Load()
 	var dec messages.FrameDecoder // per connection: reuses the PIDs it carries
@@ -238,7 +224,7 @@ func (t *TCP) serveInbound(raw net.Conn) {
 			t.log.WithLevel(t.frameLog.level()).Str("peer", peer).Err(err).Msg("frame dropped")
 			continue
 		}
-		if f.Tag == messages.TagHello {
+		if f.Tag == messages.TagHello || f.Tag == messages.TagHeartbeat {
 			continue
 		}
 		delivered++

@@ -245,14 +245,16 @@ func (p *peer) markDown(err error) {
 	}
 }
 
-// run is the peer's writer: dial, write, and redial with backoff until the
-// transport stops or the peer is removed for idleness.
+// run is the peer's writer: dial, wait for the listener's hello-ack, write,
+// and redial with backoff until the transport stops or the peer is removed
+// for idleness. Nothing is written before the ack, so a hung peer's kernel
+// buffers swallow none of the queue.
 func (p *peer) run() {
 	t := p.t
 	defer t.wg.Done()
 	defer p.setState(stateClosed)
 	hello, _ := messages.AppendFrame(nil, &actor.PID{Address: p.addr, ID: helloID}, nil,
-		&messages.Hello{Addr: t.addr, Cluster: t.cfg.Cluster})
+		&messages.Hello{Addr: t.addr, Cluster: t.cfg.Cluster, Beat: int64(t.cfg.HeartbeatInterval)})
 	backoff := t.cfg.BackoffMin
 	var idle idleClock
 	for t.ctx.Err() == nil {
@@ -268,6 +270,22 @@ func (p *peer) run() {
 			}
 			continue
 		}
+		if !c.waitAck(t) {
+			// Refused (other cluster, TLS alert) or hung: a failed dial.
+			c.close()
+			if t.ctx.Err() != nil {
+				return
+			}
+			t.dialFailures.Add(1)
+			err = c.err()
+			t.log.Debug().Str("peer", p.addr).Bool("rejected", c.rejected()).Err(err).Msg("dial not acknowledged")
+			p.markDown(err)
+			idle.down(p)
+			if !p.rest(&backoff, &idle) {
+				return
+			}
+			continue
+		}
 		p.markUp()
 		idle.up()
 		start := time.Now()
@@ -275,9 +293,6 @@ func (p *peer) run() {
 		c.close()
 		if t.ctx.Err() != nil {
 			return
-		}
-		if c.rejected() {
-			t.dialFailures.Add(1)
 		}
 		p.markDown(err)
 		idle.down(p)

@@ -29,6 +29,7 @@ const (
 	envListen   = "TCP_HELPER_LISTEN"
 	envTargets  = "TCP_HELPER_TARGETS" // sender: comma-separated sink addresses
 	envLifetime = "TCP_HELPER_LIFETIME"
+	envBeat     = "TCP_HELPER_HEARTBEAT" // every node's HeartbeatInterval
 	procCluster = "proc"
 	sinkPID     = "sink/sink"
 	senderPID   = "sender/sender"
@@ -66,8 +67,13 @@ func (s *gapSink) Receive(c *actor.Context) {
 
 type tick struct{}
 
+// procBeat is the helpers' HeartbeatInterval: short, so that a stopped
+// peer is seen well within a phase.
+const procBeat = 500 * time.Millisecond
+
 // blobSender sends a 1 KiB Blob to every target each 2 ms until its end;
-// a Ping is answered with its transport's counters in Pong.Node.
+// a Ping is answered with its transport's counters, and the PeerDown
+// events seen per target, in Pong.Node.
 type blobSender struct {
 	tr      *TCP
 	targets []*actor.PID
@@ -75,12 +81,17 @@ type blobSender struct {
 	rep     actor.SendRepeater
 	seq     uint64
 	data    []byte
+	downs   map[string]int
 }
 
 func (s *blobSender) Receive(c *actor.Context) {
-	switch c.Message().(type) {
+	switch m := c.Message().(type) {
 	case actor.Started:
+		s.downs = map[string]int{}
+		c.Engine().Subscribe(c.PID())
 		s.rep = c.SendRepeat(c.PID(), tick{}, 2*time.Millisecond)
+	case PeerDown:
+		s.downs[m.Addr]++
 	case tick:
 		if time.Now().After(s.end) {
 			s.rep.Stop()
@@ -92,8 +103,12 @@ func (s *blobSender) Receive(c *actor.Context) {
 		}
 	case *messages.Ping:
 		st := s.tr.Stats()
-		c.Respond(&messages.Pong{Seq: s.seq, Node: fmt.Sprintf("sent=%d droppedPeerDown=%d droppedQueueFull=%d dials=%d dialFailures=%d",
-			st.Sent, st.DroppedPeerDown, st.DroppedQueueFull, st.Dials, st.DialFailures)})
+		node := fmt.Sprintf("sent=%d droppedPeerDown=%d droppedQueueFull=%d dials=%d dialFailures=%d",
+			st.Sent, st.DroppedPeerDown, st.DroppedQueueFull, st.Dials, st.DialFailures)
+		for _, t := range s.targets {
+			node += fmt.Sprintf(" down[%s]=%d", t.Address, s.downs[t.Address])
+		}
+		c.Respond(&messages.Pong{Seq: s.seq, Node: node})
 	}
 }
 
@@ -107,8 +122,12 @@ func TestHelperNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	beat, err := time.ParseDuration(os.Getenv(envBeat))
+	if err != nil {
+		t.Fatal(err)
+	}
 	log := zerolog.New(os.Stderr).With().Timestamp().Str("role", role).Logger().Level(zerolog.InfoLevel)
-	tr, err := NewTCP(TCPConfig{ListenAddr: os.Getenv(envListen), Cluster: procCluster, Logger: log})
+	tr, err := NewTCP(TCPConfig{ListenAddr: os.Getenv(envListen), Cluster: procCluster, HeartbeatInterval: beat, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +211,7 @@ func startHelper(t testing.TB, name, role, listen string, lifetime time.Duration
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperNode$", "-test.count=1")
 	cmd.Env = append(os.Environ(), envRole+"="+role, envListen+"="+listen,
-		envLifetime+"="+lifetime.String(), envTargets+"="+strings.Join(targets, ","))
+		envLifetime+"="+lifetime.String(), envBeat+"="+procBeat.String(), envTargets+"="+strings.Join(targets, ","))
 	out := &listenWriter{addr: make(chan string, 1)}
 	logs := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, logs
@@ -298,10 +317,24 @@ func TestTCPProcessFaults(t *testing.T) {
 	b = startHelper(t, "B", "sink", b.addr, lifetime) // same address
 	receiving(b.addr)
 
+	// A stopped B still completes connects and takes bytes in its kernel:
+	// only its missing heartbeats tell A it is down.
+	var downsBefore, downsAfter int
 	measure("sigstop", func() {
+		downsBefore = peerDowns(ask(a.addr, senderPID).Node, b.addr)
 		b.signal(t, syscall.SIGSTOP)
 		time.Sleep(phase)
+		downsAfter = peerDowns(ask(a.addr, senderPID).Node, b.addr)
 	})
+	sawDown := downsAfter > downsBefore
+	beatCfg := TCPConfig{HeartbeatInterval: procBeat}
+	beatCfg.applyDefaults()
+	beatTimeout := beatCfg.HeartbeatTimeout
+	t.Logf("phase sigstop: A saw B go down: %v (PeerDown events %d; heartbeat timeout %v, phase %v)",
+		sawDown, downsAfter-downsBefore, beatTimeout, phase)
+	if phase > beatTimeout && !sawDown {
+		t.Errorf("A did not see stopped B go down within the %v phase (heartbeat timeout %v)", phase, beatTimeout)
+	}
 	b.signal(t, syscall.SIGCONT)
 	b.kill(t)
 
@@ -319,6 +352,16 @@ func TestTCPProcessFaults(t *testing.T) {
 		t.Logf("A's failed dials to the black hole during the phase: %d", after-failedBefore)
 	}
 	t.Logf("largest gaps A→C: %v", gaps)
+}
+
+// peerDowns reads how many PeerDown events for addr a sender's stats report.
+func peerDowns(stats, addr string) int {
+	var n int
+	key := "down[" + addr + "]="
+	if i := strings.Index(stats, key); i >= 0 {
+		_, _ = fmt.Sscanf(stats[i+len(key):], "%d", &n)
+	}
+	return n
 }
 
 func dialFailures(stats string) int {

@@ -141,10 +141,10 @@ func TestTCPDeadPeerDoesNotDelayOthers(t *testing.T) {
 }
 
 // A peer that accepts connections but never reads (a stopped process) is
-// declared down after the write timeout; its senders never wait long and
-// a healthy peer keeps all its traffic.
+// declared down once it stays silent for the heartbeat timeout; its
+// senders never wait long and a healthy peer keeps all its traffic.
 func TestTCPHungPeer(t *testing.T) {
-	trA, a := newTestNode(t, TCPConfig{WriteTimeout: time.Second, QueueBytes: 8 << 20})
+	trA, a := newTestNode(t, TCPConfig{WriteTimeout: time.Second, HeartbeatInterval: 250 * time.Millisecond, QueueBytes: 8 << 20})
 	ev := subscribeEvents(a)
 	_, b := newTestNode(t, TCPConfig{})
 	pid, s := spawnSink(b, "s")
@@ -193,7 +193,7 @@ func TestTCPHungPeer(t *testing.T) {
 	if ev.count(PeerDown{Addr: hung.Address}) == 0 {
 		t.Fatalf("hung peer not declared down after %d messages", sent)
 	}
-	eventually(t, 5*time.Second, func() bool { return s.n.Load() == int64(sent) }, "the healthy peer did not get all messages")
+	eventually(t, 5*time.Second, func() bool { return s.n.Load() == int64(sent) }, "the healthy peer did not get all messages: %d of %d, %+v", s.n.Load(), sent, trA.Stats())
 	st := trA.Stats()
 	if st.DroppedPeerDown+st.DroppedQueueFull == 0 {
 		t.Fatalf("nothing dropped for the hung peer: %+v", st)
