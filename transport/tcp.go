@@ -60,6 +60,13 @@ type TCPConfig struct {
 	// idle. It lets short-lived clients, replied to at ephemeral ports, go
 	// without leaving a redialling peer behind. Default 30s.
 	PeerIdleTimeout time.Duration
+	// MaxPeers bounds how many peers (each a writer goroutine and a
+	// connection) the transport keeps. A frame's sender address is
+	// whatever the remote side wrote, and replies go there: without a bound,
+	// a stream of frames naming made-up senders would open connections
+	// until file descriptors ran out. Sends to a new address past the bound
+	// are dropped and counted as DroppedPeerDown. Default 4096.
+	MaxPeers int
 	// QueueBytes bounds each peer's queue of encoded frames. Default 64 MiB.
 	QueueBytes int
 	// MaxFrameSize bounds one frame (without its length prefix): larger
@@ -91,6 +98,9 @@ func (c *TCPConfig) applyDefaults() {
 	}
 	if c.QueueBytes <= 0 {
 		c.QueueBytes = 64 << 20
+	}
+	if c.MaxPeers <= 0 {
+		c.MaxPeers = 4096
 	}
 	if c.MaxFrameSize <= 0 {
 		c.MaxFrameSize = 4 << 20
@@ -126,7 +136,8 @@ type TCP struct {
 	// peers holds the peer map. Peers are added and removed rarely, so the
 	// set is copied on write (under mu) and read with one atomic load: the
 	// send path takes no lock.
-	peers atomic.Pointer[peerSet]
+	peers     atomic.Pointer[peerSet]
+	peerLimit sync.Once // the limit is logged once
 	// ready is set once inbound frames may go to the engine.
 	ready atomic.Bool
 
@@ -253,7 +264,7 @@ func (t *TCP) Send(pid *actor.PID, msg any, sender *actor.PID) {
 		// look again, which creates a fresh peer.
 		for p := t.peerFor(pid.Address, nil); ; p = t.peerFor(pid.Address, p) {
 			if p == nil {
-				t.droppedDown.Add(1) // stopped
+				t.droppedDown.Add(1) // stopped, or past MaxPeers
 				break
 			}
 			if p.enqueue(b) {
@@ -282,6 +293,13 @@ func (t *TCP) peerFor(addr string, stale *peer) *peer {
 	old := t.peerSet()
 	if p, ok := old.byAddr[addr]; ok && p != stale {
 		return p
+	}
+	if len(old.byAddr) >= t.cfg.MaxPeers && old.byAddr[addr] == nil {
+		t.peerLimit.Do(func() {
+			t.log.Warn().Int("max_peers", t.cfg.MaxPeers).Str("peer", addr).
+				Msg("peer limit reached: sends to new addresses are dropped")
+		})
+		return nil
 	}
 	m := make(map[string]*peer, len(old.byAddr)+1)
 	for a, p := range old.byAddr {
