@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -56,7 +55,7 @@ type peerState struct {
 func newNative(cfg Config, st api.Status, firstAddr string) (*native, error) {
 	listen := cfg.ListenAddr
 	if listen == "" {
-		listen = net.JoinHostPort(localIPFor(firstAddr), "0")
+		listen = transport.ListenAddrFor(firstAddr)
 	}
 	tr, err := transport.NewTCP(transport.TCPConfig{
 		ListenAddr:   listen,
@@ -79,20 +78,6 @@ func newNative(cfg Config, st api.Status, firstAddr string) (*native, error) {
 	n.events = engine.SpawnFunc(n.onEvent, "client", actor.WithID("events"))
 	engine.Subscribe(n.events)
 	return n, nil
-}
-
-// localIPFor returns the local address that routes to addr, so nodes on
-// other hosts can dial replies back. A UDP "connection" sends nothing.
-func localIPFor(addr string) string {
-	c, err := net.Dial("udp", addr)
-	if err != nil {
-		return "127.0.0.1"
-	}
-	defer c.Close()
-	if ua, ok := c.LocalAddr().(*net.UDPAddr); ok {
-		return ua.IP.String()
-	}
-	return "127.0.0.1"
 }
 
 func (n *native) onEvent(c *actor.Context) {

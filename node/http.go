@@ -40,16 +40,8 @@ func (h *httpAPI) kv(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "empty key: use /kv/{key}")
 		return
 	}
-	if len(key) > h.n.cfg.MaxKeySize {
-		writeError(w, http.StatusRequestEntityTooLarge,
-			fmt.Sprintf("key of %d bytes is over the limit of %d", len(key), h.n.cfg.MaxKeySize))
-		return
-	}
-	if problems := h.n.view.Problems(); len(problems) > 0 {
-		writeError(w, http.StatusServiceUnavailable,
-			"cluster configuration mismatch, refusing requests: "+strings.Join(problems, "; "))
-		return
-	}
+	// Key size and cluster agreement are the coordinator's to check, for
+	// HTTP and native clients alike.
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
 		h.get(w, r, []byte(key))

@@ -106,12 +106,7 @@ func (p *peer) enqueue(b []byte) bool {
 	}
 	p.mu.Lock()
 	if p.state >= stateDown {
-		closed := p.state == stateClosed
-		p.mu.Unlock()
-		if !closed {
-			p.drop(1, &p.t.droppedDown)
-		}
-		return !closed
+		return p.refuseLocked()
 	}
 	if p.queued()+len(b) > high && nanotime()-p.lastWrite.Load() < int64(drainWindow) {
 		deadline := nanotime() + int64(maxWait)
@@ -129,12 +124,7 @@ func (p *peer) enqueue(b []byte) bool {
 			p.mu.Lock()
 		}
 		if p.state >= stateDown {
-			closed := p.state == stateClosed
-			p.mu.Unlock()
-			if !closed {
-				p.drop(1, &p.t.droppedDown)
-			}
-			return !closed
+			return p.refuseLocked()
 		}
 	}
 	if p.queued()+len(b) > limit {
@@ -374,4 +364,16 @@ func (p *peer) stats() PeerStats {
 	s.Sent = p.sent.Load()
 	s.Dropped = p.dropped.Load()
 	return s
+}
+
+// refuseLocked handles a frame for a peer that is down or closed, with mu
+// held, and releases it: a down peer drops and counts the frame (handled);
+// a closed one (removed for idleness) returns false so Send looks again.
+func (p *peer) refuseLocked() bool {
+	closed := p.state == stateClosed
+	p.mu.Unlock()
+	if !closed {
+		p.drop(1, &p.t.droppedDown)
+	}
+	return !closed
 }

@@ -3,8 +3,6 @@
 package transport
 
 import (
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -62,27 +60,5 @@ func BenchmarkTCPSendProcess(b *testing.B) {
 
 func BenchmarkTCPRequest64Process(b *testing.B) {
 	_, e, pid := startBenchSink(b)
-	var next, failed atomic.Int64
-	var wg sync.WaitGroup
-	b.ResetTimer()
-	start := time.Now()
-	for range 64 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			msg := &messages.Echo{Data: make([]byte, 100)}
-			for next.Add(1) <= int64(b.N) {
-				if _, err := e.Request(pid, msg, 5*time.Second).Result(); err != nil {
-					failed.Add(1)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	el := time.Since(start)
-	b.StopTimer()
-	b.ReportMetric(float64(b.N)/el.Seconds(), "req/s")
-	if n := failed.Load(); n > 0 {
-		b.Fatalf("%d requests failed", n)
-	}
+	request64(b, e, pid)
 }

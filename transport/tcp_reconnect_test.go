@@ -121,15 +121,7 @@ func TestTCPDeadPeerDoesNotDelayOthers(t *testing.T) {
 	deadPID := actor.NewPID(dead, "sink/s")
 
 	const n = 2000
-	start := time.Now()
-	for i := range n {
-		a.Send(deadPID, &messages.Blob{Seq: uint64(i)})
-		a.Send(pid, &messages.Blob{Seq: uint64(i)})
-	}
-	if el := time.Since(start); el > time.Second {
-		t.Fatalf("sending took %v", el)
-	}
-	eventually(t, 5*time.Second, func() bool { return s.n.Load() == n }, "the healthy peer did not get all messages")
+	sendAlongside(t, a, deadPID, pid, s, n)
 	eventually(t, 3*time.Second, func() bool { return ev.count(PeerDown{Addr: dead}) == 1 }, "no PeerDown for the dead peer")
 	eventually(t, 3*time.Second, func() bool {
 		st := trA.Stats()

@@ -3,7 +3,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"net"
 	"time"
 
 	"github.com/anthdm/hollywood/actor"
@@ -27,7 +26,7 @@ func runPing(args []string) error {
 	}
 	addr := fs.Arg(0)
 	if *listen == "" {
-		*listen = net.JoinHostPort(localIPFor(addr), "0")
+		*listen = transport.ListenAddrFor(addr)
 	}
 	tr, err := transport.NewTCP(transport.TCPConfig{
 		ListenAddr: *listen, Cluster: *cluster, DialTimeout: *timeout, Logger: zerolog.Nop(),
@@ -54,16 +53,4 @@ func runPing(args []string) error {
 		fmt.Printf("pong from %s (node %s): seq=%d time=%v\n", addr, pong.Node, pong.Seq, time.Since(start).Round(time.Microsecond))
 	}
 	return nil
-}
-
-// localIPFor returns the local address that routes to addr: the node
-// answers over its own connection to us, so we must listen where it can
-// reach us. No packet is sent: a UDP "dial" only picks the route.
-func localIPFor(addr string) string {
-	c, err := net.Dial("udp", addr)
-	if err != nil {
-		return "127.0.0.1"
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).IP.String()
 }
