@@ -14,19 +14,28 @@ import (
 // second is then never registered and never answered. A ReplyBox is named
 // from a counter, and its waiter may also watch a timer, a context or a
 // peer's state.
+//
+// The counter restarts with the process, so names also carry an epoch
+// drawn at random when the process starts: a reply still in flight to a
+// box of an earlier process at the same address (a node or client
+// restarted quickly) finds no box, instead of reaching an unrelated
+// request that happens to wait under the same number.
 type ReplyBox struct {
 	e   *actor.Engine
 	pid *actor.PID
 	ch  chan any
 }
 
-var replySeq atomic.Uint64
+var (
+	replySeq   atomic.Uint64
+	replyEpoch = NewIncarnation()
+)
 
 // NewReplyBox registers a reply box on e. Close it when the wait ends.
 func NewReplyBox(e *actor.Engine) *ReplyBox {
 	b := &ReplyBox{
 		e:   e,
-		pid: actor.NewPID(e.Address(), "reply/"+strconv.FormatUint(replySeq.Add(1), 10)),
+		pid: actor.NewPID(e.Address(), "reply/"+replyEpoch+"/"+strconv.FormatUint(replySeq.Add(1), 10)),
 		ch:  make(chan any, 1),
 	}
 	e.SpawnProc(b)
