@@ -65,6 +65,21 @@ type CoordinatorConfig struct {
 	// checked here, not only by the HTTP API, so native clients meet the
 	// same limits.
 	MaxKeySize, MaxValueSize int
+	// MaxReplyBytes bounds the values of a read answered to a client on
+	// another process, which travels in one frame: a larger answer is
+	// refused (413) at once instead of being dropped by the transport and
+	// left to time out. Local clients (the HTTP API) have no bound. 0
+	// means none.
+	MaxReplyBytes int
+	// TombstoneGrace is how old a deletion must be before a read that
+	// finds it, alone and the same, on every replica collects it
+	// (ReplicaReap). It must outlast anything that may still bring an
+	// older version of the key: hints, a replica down or partitioned
+	// away. 0 never collects tombstones.
+	TombstoneGrace time.Duration
+	// Now returns unix nanoseconds, to age tombstones; nil means the wall
+	// clock.
+	Now func() int64
 	// Refuse, when set, returns why the node must refuse client requests
 	// (503), or "" to serve them: a node whose configuration disagrees
 	// with its peers' would place keys where they do not look. It is
@@ -87,6 +102,7 @@ type CoordinatorStats struct {
 	Unavailable uint64 // requests answered 503
 	Late        uint64 // replica answers that arrived after their request ended
 	Repairs     uint64 // read-repair writes sent, and late writes replicated
+	Reaps       uint64 // keys whose tombstones a read found collectable
 }
 
 // Coordinator runs client puts and gets as protocols over the vnodes of a
@@ -114,9 +130,9 @@ type request struct {
 	replicas  []string // the preference list, shared with the ring
 	timer     *time.Timer
 
-	write   *quorum.Tally
-	version version.Version // the version written, once the local vnode made it
-	sent    bool            // version set and sent to the other replicas
+	write        *quorum.Tally
+	replyContext version.Clock // the client's next context, from the local vnode
+	sent         bool          // the local vnode's set was sent to the other replicas
 
 	read *quorum.Read
 }
@@ -129,6 +145,9 @@ type timeoutMsg struct{ id uint64 }
 func NewCoordinator(cfg CoordinatorConfig) actor.Producer {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultCoordinatorTimeout
+	}
+	if cfg.Now == nil {
+		cfg.Now = func() int64 { return time.Now().UnixNano() }
 	}
 	log := cfg.Log.With().Str("node", cfg.Node).Logger()
 	return func() actor.Receiver {
@@ -254,11 +273,15 @@ func (co *Coordinator) reply(c *actor.Context, r *request, msg any) {
 	}
 }
 
+// unavailable answers a request whose quorum was not reached. For a
+// write that is an unknown outcome: the local vnode was asked to store it
+// before any other replica, and has stored it or may still.
 func (co *Coordinator) unavailable(c *actor.Context, r *request, why string) {
 	co.stats.Unavailable++
 	co.debug(r).Str("err", why).Msg("coordinator: request unavailable")
 	if r.write != nil {
-		co.reply(c, r, &messages.ClientPutReply{Status: messages.StatusUnavailable, Err: why})
+		co.reply(c, r, &messages.ClientPutReply{Status: messages.StatusUnavailable, Unknown: true,
+			Err: "outcome unknown, the write may have been applied: " + why})
 	} else {
 		co.reply(c, r, &messages.ClientGetReply{Status: messages.StatusUnavailable, Err: why})
 	}

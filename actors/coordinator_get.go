@@ -1,6 +1,8 @@
 package actors
 
 import (
+	"fmt"
+
 	"github.com/anthdm/hollywood/actor"
 	"github.com/dynamokv/dynamo/messages"
 	"github.com/dynamokv/dynamo/quorum"
@@ -80,6 +82,13 @@ func (co *Coordinator) decideGet(c *actor.Context, r *request, v quorum.Verdict)
 		if len(reply.Values) == 0 {
 			reply.Status = messages.StatusNotFound
 		}
+		if n := replyBytes(reply); co.cfg.MaxReplyBytes > 0 && n > co.cfg.MaxReplyBytes && r.client != nil &&
+			r.client.Address != c.Engine().Address() {
+			co.stats.TooLarge++
+			reply = &messages.ClientGetReply{Status: messages.StatusTooLarge, Err: fmt.Sprintf(
+				"the key's %d siblings take %d bytes, over the %d a reply over the peer transport may carry: "+
+					"read it over HTTP and write with its context to resolve them", len(reply.Values), n, co.cfg.MaxReplyBytes)}
+		}
 		co.reply(c, r, reply)
 	case quorum.Failed:
 		co.unavailable(c, r, r.read.Tally().FailureError())
@@ -92,6 +101,7 @@ func (co *Coordinator) closeGet(c *actor.Context, r *request) {
 	co.finish(r)
 	final, stale := r.read.Repairs()
 	if len(stale) == 0 {
+		co.reap(c, r)
 		return
 	}
 	repair := &messages.ReplicaPut{Partition: r.partition, Key: r.key, Versions: final}
@@ -102,4 +112,40 @@ func (co *Coordinator) closeGet(c *actor.Context, r *request) {
 		}
 	}
 	co.debug(r).Strs("peers", stale).Int("versions", len(final)).Msg("coordinator: read repair sent")
+}
+
+// reap asks every replica to delete the key when the read found it
+// deleted, the same on all of them, for longer than the grace. Without it
+// deleted keys would stay in the store for good as tombstones.
+func (co *Coordinator) reap(c *actor.Context, r *request) {
+	if co.cfg.TombstoneGrace <= 0 {
+		return
+	}
+	tombs := r.read.Reapable(co.cfg.Now() - co.cfg.TombstoneGrace.Nanoseconds())
+	if tombs == nil {
+		return
+	}
+	msg := &messages.ReplicaReap{Partition: r.partition, Key: r.key}
+	for _, v := range tombs {
+		msg.Dots = append(msg.Dots, v.Dot)
+	}
+	for _, id := range r.replicas {
+		if addr, ok := co.addr(id); ok {
+			c.Send(VnodePID(addr, r.partition), msg)
+		}
+	}
+	co.stats.Reaps++
+	co.debug(r).Int("tombstones", len(tombs)).Msg("coordinator: tombstones collected")
+}
+
+// replyBytes estimates the encoded size of a read's answer.
+func replyBytes(m *messages.ClientGetReply) int {
+	n := 64
+	for _, v := range m.Values {
+		n += len(v) + 5
+	}
+	for _, e := range m.Context {
+		n += len(e.Node) + 24
+	}
+	return n
 }

@@ -144,10 +144,14 @@ func newTestCluster(tb testing.TB, spec clusterSpec) *testCluster {
 }
 
 // spawnVnodes starts node n's vnodes on n.store, naming their dots
-// dotNode ("" for the member ID).
+// dotNode ("" for the member ID) from one source, as a node does.
 func (tc *testCluster) spawnVnodes(n *testNode, dotNode string) {
+	if dotNode == "" {
+		dotNode = n.id
+	}
+	dots := version.NewDotSource(dotNode)
 	for _, p := range tc.ring.PartitionsOf(n.id) {
-		cfg := actors.VnodeConfig{Node: n.id, DotNode: dotNode, Partition: uint32(p), Store: n.store, Log: zerolog.Nop()}
+		cfg := actors.VnodeConfig{Node: n.id, Dots: dots, Partition: uint32(p), Store: n.store, Log: zerolog.Nop()}
 		if tc.spec.vnode != nil {
 			tc.spec.vnode(&cfg)
 		}

@@ -109,21 +109,29 @@ func (co *Coordinator) coordinatePutDone(c *actor.Context, m *messages.Coordinat
 		return
 	}
 	if m.Err != "" {
-		// Nothing was written, so there is nothing to replicate: fail now
-		// rather than wait for acks that cannot come.
+		// The write failed before any other replica was asked: answer now
+		// rather than wait for acks that cannot come. Unless the store
+		// failed mid-write, nothing was stored, a definite failure the
+		// client may rely on.
 		if r.write.Verdict() == quorum.Pending {
-			if m.Status == messages.StatusTooLarge {
+			switch {
+			case m.Status == messages.StatusTooLarge:
 				co.stats.TooLarge++
 				co.debug(r).Str("err", m.Err).Msg("coordinator: put refused as too large")
 				co.reply(c, r, &messages.ClientPutReply{Status: messages.StatusTooLarge, Err: m.Err})
-			} else {
+			case m.MaybeStored:
 				co.unavailable(c, r, "write failed on the coordinating replica: "+m.Err)
+			default:
+				co.stats.Unavailable++
+				why := "write failed on the coordinating replica, nothing was stored: " + m.Err
+				co.debug(r).Str("err", why).Msg("coordinator: request unavailable")
+				co.reply(c, r, &messages.ClientPutReply{Status: messages.StatusUnavailable, Err: why})
 			}
 		}
 		co.finish(r)
 		return
 	}
-	r.version, r.sent = m.Version, true
+	r.replyContext, r.sent = m.Reply, true
 	verdict := r.write.Ack(co.cfg.Node)
 	put := &messages.ReplicaPut{
 		ReqID:     r.id,
@@ -216,20 +224,8 @@ func (co *Coordinator) replicaPutAck(c *actor.Context, m *messages.ReplicaPutAck
 func (co *Coordinator) decidePut(c *actor.Context, r *request, v quorum.Verdict) {
 	switch v {
 	case quorum.Reached:
-		co.reply(c, r, &messages.ClientPutReply{Status: messages.StatusOK, Context: replyContext(r.version)})
+		co.reply(c, r, &messages.ClientPutReply{Status: messages.StatusOK, Context: r.replyContext})
 	case quorum.Failed:
 		co.unavailable(c, r, r.write.FailureError())
 	}
-}
-
-// replyContext is the context a put's client gets back (see
-// messages.ClientPutReply): v's clock when v's dot directly follows the
-// client's context, which v.Context is, otherwise that context alone. A
-// dot further ahead means the node made dots in between for writes the
-// client never saw, and a context covering v's dot would cover them too.
-func replyContext(v version.Version) version.Clock {
-	if v.Dot.Counter == v.Context.Get(v.Dot.Node)+1 {
-		return v.Clock()
-	}
-	return v.Context.Clone()
 }

@@ -28,6 +28,12 @@ func (tc *testCluster) readAll(i int, key string) *messages.ClientGetReply {
 // restarts after losing its data, with dots named dotNode.
 func (tc *testCluster) restartEmpty(id, dotNode string) {
 	tc.tb.Helper()
+	tc.restartOn(id, store.NewMemory(), dotNode)
+}
+
+// restartOn restarts node id's vnodes on st, with dots named dotNode.
+func (tc *testCluster) restartOn(id string, st store.Store, dotNode string) {
+	tc.tb.Helper()
 	n := tc.node(id)
 	for _, pid := range n.vnodes {
 		select {
@@ -38,7 +44,7 @@ func (tc *testCluster) restartEmpty(id, dotNode string) {
 		n.pids = slices.DeleteFunc(n.pids, pid.Equals)
 	}
 	n.vnodes = nil
-	n.store = store.NewMemory()
+	n.store = st
 	tc.spawnVnodes(n, dotNode)
 }
 
@@ -270,5 +276,98 @@ func TestCoordinatorReplicatesLateLocalWrite(t *testing.T) {
 	}
 	if s := tc.stats(0); s.Late != 1 || s.Repairs != 2 || s.Open != 0 {
 		t.Fatalf("stats %+v; want the late answer counted and sent to 2 replicas", s)
+	}
+}
+
+// Both sides of a partition accept blind writes of a key; healed, the
+// union of its siblings no longer fits one message. No replica stores more
+// than a message may carry (read repair of the union is refused), a read
+// by a client on another process is answered 413 at once rather than left
+// to time out, a local read sees every sibling, and a write with its
+// context resolves them everywhere.
+func TestCoordinatorSiblingBoundHoldsOnEveryPath(t *testing.T) {
+	bound := memnet.DefaultMaxFrameSize - 64<<10
+	tc := newTestCluster(t, clusterSpec{
+		vnode: func(cfg *actors.VnodeConfig) { cfg.MaxSetBytes = bound },
+		coord: func(cfg *actors.CoordinatorConfig) { cfg.MaxReplyBytes = bound },
+	})
+	value := bytes.Repeat([]byte("v"), 1<<20)
+	tc.net.Partition([]string{tc.nodes[0].addr}, []string{tc.nodes[1].addr, tc.nodes[2].addr})
+	for i, side := range []int{0, 0, 1, 1} {
+		r := tc.putMsg(side, &messages.ClientPut{Key: []byte("big"), Value: append(value[:len(value):len(value)], byte(i)), W: 1})
+		if r.Status != messages.StatusOK {
+			t.Fatalf("put %d on side %d: %d %s", i, side, r.Status, r.Err)
+		}
+	}
+	tc.net.Heal()
+	local := tc.readAll(2, "big")
+	if local.Status != messages.StatusOK || len(local.Values) != 4 {
+		t.Fatalf("local read: %d %q with %d values; want all four", local.Status, local.Err, len(local.Values))
+	}
+	eventually(t, 5*time.Second, "read repair refused as too large", func() bool {
+		for _, n := range tc.nodes {
+			raw, err := n.store.Get(uint32(tc.ring.PartitionOf([]byte("big"))), []byte("big"))
+			if err == nil && len(raw) > bound {
+				t.Fatalf("%s stores %d bytes for the key, over the bound of %d", n.id, len(raw), bound)
+			}
+		}
+		return tc.stats(2).Open == 0
+	})
+
+	start := time.Now()
+	key := []byte("big")
+	res, err := tc.nodes[1].engine.Request(tc.coordFor(0, key), &messages.ClientGet{Key: key, R: 3}, 5*time.Second).Result()
+	if err != nil {
+		t.Fatalf("remote read: %v", err)
+	}
+	if r := res.(*messages.ClientGetReply); r.Status != messages.StatusTooLarge || !strings.Contains(r.Err, "over HTTP") {
+		t.Fatalf("remote read answered %d %q; want 413 with advice", r.Status, r.Err)
+	}
+	if d := time.Since(start); d >= tc.spec.timeout {
+		t.Fatalf("remote read answered after %v; want before the request timeout", d)
+	}
+
+	tc.mustPut(0, "big", "small", local.Context)
+	for i := range tc.nodes {
+		if got := tc.readAll(i, "big"); !slices.Equal(values(got), []string{"small"}) {
+			t.Fatalf("after resolving, read via %s: %d %v", tc.nodes[i].id, got.Status, values(got))
+		}
+	}
+}
+
+// A replica whose stored set for a key is corrupt moves it aside and
+// reads as missing, so a read finds the others' copy and read repair
+// rewrites it; writes through that replica work again too.
+func TestCoordinatorRepairsQuarantinedKey(t *testing.T) {
+	counters := map[string]*actors.VnodeCounters{}
+	for _, id := range []string{"n1", "n2", "n3"} {
+		counters[id] = &actors.VnodeCounters{}
+	}
+	// No cache: corruption is found on disk, after a restart.
+	tc := newTestCluster(t, clusterSpec{vnode: func(cfg *actors.VnodeConfig) { cfg.Counters, cfg.CacheBytes = counters[cfg.Node], -1 }})
+	ctx := tc.putMsg(0, &messages.ClientPut{Key: []byte("k"), Value: []byte("v1"), W: 3}).Context
+	p := uint32(tc.ring.PartitionOf([]byte("k")))
+	b := store.NewBatch()
+	b.Put(p, []byte("k"), []byte{0x91, 0xc1}) // an array holding a reserved byte
+	if err := tc.node("n2").store.Apply(b); err != nil {
+		t.Fatal(err)
+	}
+	if got := tc.readAll(1, "k"); !slices.Equal(values(got), []string{"v1"}) {
+		t.Fatalf("read through the corrupt replica: %d %q %v", got.Status, got.Err, values(got))
+	}
+	eventually(t, 5*time.Second, "n2 repaired", func() bool {
+		raw, err := tc.node("n2").store.Get(p, []byte("k"))
+		if err != nil {
+			return false
+		}
+		s, err := version.UnmarshalSiblings(raw)
+		return err == nil && len(s) == 1 && string(s[0].Value) == "v1"
+	})
+	if n := counters["n2"].Quarantined.Load(); n != 1 {
+		t.Fatalf("n2 counted %d quarantines; want 1", n)
+	}
+	tc.mustPut(1, "k", "v2", ctx)
+	if got := tc.readAll(2, "k"); !slices.Equal(values(got), []string{"v2"}) {
+		t.Fatalf("after a write through n2: %v", values(got))
 	}
 }

@@ -118,9 +118,10 @@ func TestCoordinatorQuorumNotReached(t *testing.T) {
 	want := "quorum not reached: 1 of 2 replicas answered within 300ms"
 
 	start := time.Now()
+	// The local replica stored the write: its outcome is unknown.
 	put := tc.put(0, "k", "v", nil)
-	if put.Status != messages.StatusUnavailable || put.Err != want {
-		t.Fatalf("put: %d %q; want 503 %q", put.Status, put.Err, want)
+	if put.Status != messages.StatusUnavailable || !put.Unknown || put.Err != "outcome unknown, the write may have been applied: "+want {
+		t.Fatalf("put: %d %q unknown=%v; want 503 %q with an unknown outcome", put.Status, put.Err, put.Unknown, want)
 	}
 	if el := time.Since(start); el < timeout {
 		t.Fatalf("put answered 503 after %s, before the %s timeout", el, timeout)
@@ -156,9 +157,9 @@ func TestCoordinatorReplicaFailuresAnswerAtOnce(t *testing.T) {
 
 	start := time.Now()
 	put := tc.put(0, "k", "v2", nil)
-	if put.Status != messages.StatusUnavailable || !strings.HasPrefix(put.Err, "quorum not reached: 2 of 3 replicas failed") ||
-		!strings.Contains(put.Err, errInjected.Error()) {
-		t.Fatalf("put: %d %q", put.Status, put.Err)
+	if put.Status != messages.StatusUnavailable || !put.Unknown ||
+		!strings.Contains(put.Err, "quorum not reached: 2 of 3 replicas failed") || !strings.Contains(put.Err, errInjected.Error()) {
+		t.Fatalf("put: %d %q unknown=%v", put.Status, put.Err, put.Unknown)
 	}
 	get := tc.get(0, "k")
 	if get.Status != messages.StatusUnavailable || !strings.Contains(get.Err, errInjected.Error()) {
@@ -172,9 +173,10 @@ func TestCoordinatorReplicaFailuresAnswerAtOnce(t *testing.T) {
 	stores["n2"].failing.Store(false)
 	stores["n3"].failing.Store(false)
 	stores["n1"].failing.Store(true)
+	// The store failed while writing: maybe stored, so unknown too.
 	put = tc.put(0, "k", "v3", nil)
-	if put.Status != messages.StatusUnavailable || !strings.Contains(put.Err, "write failed on the coordinating replica") {
-		t.Fatalf("put with the local store failing: %d %q", put.Status, put.Err)
+	if put.Status != messages.StatusUnavailable || !put.Unknown || !strings.Contains(put.Err, "write failed on the coordinating replica") {
+		t.Fatalf("put with the local store failing: %d %q unknown=%v", put.Status, put.Err, put.Unknown)
 	}
 	if el := time.Since(start); el > timeout/2 {
 		t.Fatalf("local failure answered after %s; want at once", el)
@@ -205,7 +207,8 @@ func TestCoordinatorLateReplies(t *testing.T) {
 		t.Fatalf("client got %d replies; want exactly one per request: %v", len(got), got)
 	}
 	want := "quorum not reached: 2 of 3 replicas answered within 200ms"
-	if r, ok := got[0].(*messages.ClientPutReply); !ok || r.Status != messages.StatusUnavailable || r.Err != want {
+	if r, ok := got[0].(*messages.ClientPutReply); !ok || r.Status != messages.StatusUnavailable || !r.Unknown ||
+		r.Err != "outcome unknown, the write may have been applied: "+want {
 		t.Fatalf("put reply %#v; want 503 %q", got[0], want)
 	}
 	if r, ok := got[1].(*messages.ClientGetReply); !ok || r.Status != messages.StatusUnavailable || r.Err != want {

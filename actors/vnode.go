@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/anthdm/hollywood/actor"
@@ -35,12 +36,12 @@ func VnodePID(addr string, p uint32) *actor.PID {
 // VnodeConfig configures one vnode: one partition replica on one node.
 type VnodeConfig struct {
 	Node string // this node's member ID, which answers name
-	// DotNode names the dots of the versions this vnode coordinates; ""
-	// means Node. It must change whenever the node's store starts empty
-	// (see LoadIncarnation): counters restart at 1 with the store, and a
-	// reused dot looks to the other replicas like a write they already
-	// have, so they would acknowledge a new write without storing it.
-	DotNode   string
+	// Dots names the versions this vnode coordinates. One source serves
+	// every vnode of a node process, and it must be new at every start
+	// (see version.DotSource and NewIncarnation): a reused dot looks to
+	// the other replicas like a write they already hold. Nil means a
+	// source of its own named Node.NewIncarnation().
+	Dots      *version.DotSource
 	Partition uint32
 	Store     store.Store
 	Log       zerolog.Logger
@@ -62,6 +63,22 @@ type VnodeConfig struct {
 	// from other coordinators are stored whatever their size; they were
 	// checked there. 0 means no bound.
 	MaxSetBytes int
+	// Counters, shared by a node's vnodes, count what operators must
+	// hear about; nil means counters of the vnode's own.
+	Counters *VnodeCounters
+}
+
+// VnodeCounters are counters that a node's vnodes share, for its status
+// and metrics.
+type VnodeCounters struct {
+	// Quarantined counts stored sibling sets found corrupt and moved aside.
+	Quarantined atomic.Uint64
+	// RefusedTooLarge counts replica writes refused because the merged
+	// set would outgrow one message.
+	RefusedTooLarge atomic.Uint64
+	// Reaped counts keys deleted from the store once their tombstones
+	// were collected.
+	Reaped atomic.Uint64
 }
 
 // DefaultVnodeCacheBytes is VnodeConfig.CacheBytes when it is 0. Every key
@@ -84,6 +101,10 @@ type Vnode struct {
 	// write because the store's batch copies the value.
 	buf bytes.Buffer
 	enc *msgpack.Encoder
+	// lostHistory is set once a corrupt set was quarantined: the vnode may
+	// no longer hold every live version its node issued, which put reply
+	// contexts rely on (version.ReplyContext), so they stay conservative.
+	lostHistory bool
 }
 
 // NewVnode returns the producer of a vnode.
@@ -94,8 +115,11 @@ func NewVnode(cfg VnodeConfig) actor.Producer {
 	if cfg.CacheBytes == 0 {
 		cfg.CacheBytes = DefaultVnodeCacheBytes
 	}
-	if cfg.DotNode == "" {
-		cfg.DotNode = cfg.Node
+	if cfg.Dots == nil {
+		cfg.Dots = version.NewDotSource(cfg.Node + "." + NewIncarnation())
+	}
+	if cfg.Counters == nil {
+		cfg.Counters = &VnodeCounters{}
 	}
 	log := cfg.Log.With().Str("node", cfg.Node).Uint32("partition", cfg.Partition).Logger()
 	return func() actor.Receiver {
@@ -121,6 +145,8 @@ func (v *Vnode) Receive(c *actor.Context) {
 		}
 	case *messages.ReplicaGet:
 		c.Respond(v.replicaGet(c, m))
+	case *messages.ReplicaReap:
+		v.replicaReap(c, m)
 	case actor.Initialized, actor.Started, actor.Stopped:
 	default:
 		v.log.Warn().Str("message", messages.NameOf(m)).Str("peer", peer(c)).Msg("vnode: unexpected message dropped")
@@ -138,8 +164,7 @@ func (v *Vnode) coordinatePut(m *messages.CoordinatePut) *messages.CoordinatePut
 		done.Err = v.failed("coordinate put", m.Key, "", err)
 		return done
 	}
-	ver := version.NewVersion(v.cfg.DotNode, local, m.Context, m.Value, m.Delete,
-		v.cfg.Now(), v.cfg.MaxClockEntries)
+	ver := v.cfg.Dots.NewVersion(local, m.Context, m.Value, m.Delete, v.cfg.Now(), v.cfg.MaxClockEntries)
 	next := local.Add(ver)
 	raw, err := v.encode(next)
 	if err != nil {
@@ -157,9 +182,15 @@ func (v *Vnode) coordinatePut(m *messages.CoordinatePut) *messages.CoordinatePut
 	}
 	if err := v.write(m.Key, next, raw); err != nil {
 		done.Err = v.failed("coordinate put", m.Key, "", err)
+		done.MaybeStored = true
 		return done
 	}
 	done.Version, done.Set = ver, next
+	if v.lostHistory {
+		done.Reply = ver.Context.Clone()
+	} else {
+		done.Reply = version.ReplyContext(ver, local)
+	}
 	return done
 }
 
@@ -183,7 +214,25 @@ func (v *Vnode) replicaPut(c *actor.Context, m *messages.ReplicaPut) *messages.R
 	if unchanged(next, local) {
 		return ack
 	}
-	if err := v.save(m.Key, next); err != nil {
+	raw, err := v.encode(next)
+	if err != nil {
+		ack.Err = v.failed("replica put", m.Key, peer(c), err)
+		return ack
+	}
+	// Every replica must be able to send what it holds in one message, or
+	// reads of the key would time out for good: a merge that outgrows it
+	// is refused, and the versions stay where they are until a write with
+	// a read's context resolves the siblings.
+	if v.cfg.MaxSetBytes > 0 && len(raw) > v.cfg.MaxSetBytes {
+		v.trimBuffer()
+		v.cfg.Counters.RefusedTooLarge.Add(1)
+		ack.Err = fmt.Sprintf("the key's %d versions would take %d bytes on %s, over the limit of %d: "+
+			"read the key and write with its context to resolve its siblings", len(next), len(raw), v.cfg.Node, v.cfg.MaxSetBytes)
+		v.log.Warn().Uint64("key_hash", keyHash(m.Key)).Int("versions", len(next)).Int("bytes", len(raw)).
+			Str("peer", peer(c)).Msg("vnode: replica write refused, sibling set too large")
+		return ack
+	}
+	if err := v.write(m.Key, next, raw); err != nil {
 		ack.Err = v.failed("replica put", m.Key, peer(c), err)
 	}
 	return ack
@@ -203,6 +252,33 @@ func (v *Vnode) replicaGet(c *actor.Context, m *messages.ReplicaGet) *messages.R
 	reply.Versions = local
 	v.checkReplySize(m.Key, local)
 	return reply
+}
+
+// replicaReap deletes a key whose only versions are the tombstones a
+// coordinator found on every replica; anything else it holds now (a write
+// that arrived since) keeps the key.
+func (v *Vnode) replicaReap(c *actor.Context, m *messages.ReplicaReap) {
+	if v.checkPartition(m.Partition) != nil {
+		return
+	}
+	local, err := v.load(m.Key)
+	if err != nil || len(local) == 0 || len(local) != len(m.Dots) {
+		return
+	}
+	for _, ver := range local {
+		if !ver.Deleted || !slices.Contains(m.Dots, ver.Dot) {
+			return
+		}
+	}
+	b := store.NewBatch()
+	b.Delete(v.cfg.Partition, m.Key)
+	if err := v.cfg.Store.Apply(b); err != nil {
+		v.cache.Remove(m.Key)
+		v.failed("reap", m.Key, peer(c), err)
+		return
+	}
+	v.cache.Put(m.Key, nil, cachedSize(m.Key, nil))
+	v.cfg.Counters.Reaped.Add(1)
 }
 
 // checkReplySize logs, as an error, a set over MaxSetBytes about to be
@@ -282,50 +358,17 @@ func peer(c *actor.Context) string {
 	return s.Address
 }
 
-// Where a store keeps its incarnation. The Store interface reaches only the
-// data namespace, so the incarnation takes a partition number no ring uses
-// (rings have at most 65536 partitions): scans, stats and drops of real
-// partitions never see it.
-const (
-	IncarnationPartition uint32 = 0xFFFFFFFF
-	IncarnationKey              = "incarnation"
-)
-
 // incarnationEncoding renders incarnations in lower case without padding,
 // so they read well inside a clock's node names.
 var incarnationEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
-// LoadIncarnation returns st's incarnation: a short random name made the
-// first time the store is used and kept in it. It stays the same across
-// restarts with the same data and is new whenever the data is gone
-// (memory storage, a wiped or replaced disk), which is exactly when the
-// node's dot counters start again at 1. Naming dots "<member>.<incarnation>"
-// (VnodeConfig.DotNode) keeps such a node from reissuing a dot that other
-// replicas already hold. A damaged record is replaced: a new incarnation
-// costs a clock entry, never a write.
-func LoadIncarnation(st store.Store) (string, error) {
-	raw, err := st.Get(IncarnationPartition, []byte(IncarnationKey))
-	switch {
-	case err == nil && validIncarnation(raw):
-		return string(raw), nil
-	case err != nil && !errors.Is(err, store.ErrNotFound):
-		return "", fmt.Errorf("read the store's incarnation: %w", err)
-	}
+// NewIncarnation returns a short random name (8 characters, 40 bits) for
+// one start of a node process. Dots are named "<member>.<incarnation>", new
+// at every start, because a node cannot tell from its store alone whether
+// the store was rolled back (power loss without fsync, a restored backup,
+// a VM snapshot) and so no longer knows every dot it issued.
+func NewIncarnation() string {
 	var b [5]byte
 	_, _ = rand.Read(b[:]) // never fails
-	inc := incarnationEncoding.EncodeToString(b[:])
-	batch := store.NewBatch()
-	batch.Put(IncarnationPartition, []byte(IncarnationKey), []byte(inc))
-	if err := st.Apply(batch); err != nil {
-		return "", fmt.Errorf("record the store's incarnation: %w", err)
-	}
-	return inc, nil
-}
-
-func validIncarnation(b []byte) bool {
-	if len(b) == 0 || len(b) > 32 {
-		return false
-	}
-	_, err := incarnationEncoding.DecodeString(string(b))
-	return err == nil
+	return incarnationEncoding.EncodeToString(b[:])
 }

@@ -2,6 +2,7 @@ package actors
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -34,20 +35,43 @@ func (v *Vnode) load(key []byte) (version.Siblings, error) {
 	}
 	s, err := version.UnmarshalSiblings(raw)
 	if err != nil {
-		return nil, fmt.Errorf("vnode %s/%d: decode stored siblings: %w", v.cfg.Node, v.cfg.Partition, err)
+		return v.quarantine(key, raw, err)
 	}
 	v.cache.Put(key, s, cachedSize(key, s))
 	return s, nil
 }
 
-// save writes s as key's siblings and caches it once the store has it.
-func (v *Vnode) save(key []byte, s version.Siblings) error {
-	raw, err := v.encode(s)
-	if err != nil {
-		v.cache.Remove(key)
-		return err
+// QuarantinePartition holds stored sibling sets that could not be
+// decoded, under QuarantineKey, for an operator to inspect. Rings have at
+// most 65536 partitions, so no vnode's scans, stats or drops reach it.
+const QuarantinePartition uint32 = 0xFFFFFFFE
+
+// QuarantineKey is where partition p's key is kept in QuarantinePartition.
+func QuarantineKey(p uint32, key []byte) []byte {
+	out := binary.BigEndian.AppendUint32(make([]byte, 0, 4+len(key)), p)
+	return append(out, key...)
+}
+
+// quarantine moves a corrupt stored set aside and answers as if the key
+// were absent: left in place it would make the key unwritable here and
+// unrepairable, since every write starts by reading it. The other
+// replicas' copies come back through read repair, and the bytes stay in
+// QuarantinePartition. Until the process restarts, put replies here no
+// longer assume this vnode knows every version its node wrote.
+func (v *Vnode) quarantine(key, raw []byte, cause error) (version.Siblings, error) {
+	b := store.NewBatch()
+	b.Put(QuarantinePartition, QuarantineKey(v.cfg.Partition, key), raw)
+	b.Delete(v.cfg.Partition, key)
+	if err := v.cfg.Store.Apply(b); err != nil {
+		return nil, fmt.Errorf("vnode %s/%d: decode stored siblings: %w; moving them aside: %w",
+			v.cfg.Node, v.cfg.Partition, cause, err)
 	}
-	return v.write(key, s, raw)
+	v.lostHistory = true
+	v.cfg.Counters.Quarantined.Add(1)
+	v.log.Error().Err(cause).Uint64("key_hash", keyHash(key)).Int("bytes", len(raw)).
+		Msg("vnode: corrupt sibling set quarantined; the key is repaired from the other replicas")
+	v.cache.Put(key, nil, cachedSize(key, nil))
+	return nil, nil
 }
 
 // encode returns s as stored, in the vnode's buffer: valid until the next

@@ -15,7 +15,7 @@ import (
 // counts; and the answer holds the whole set and the request's key, for
 // replication.
 func TestVnodeDotNodeNamesDots(t *testing.T) {
-	h := newVnodeHarnessConfig(t, func(cfg *actors.VnodeConfig) { cfg.DotNode = "a.inc2" })
+	h := newVnodeHarnessConfig(t, func(cfg *actors.VnodeConfig) { cfg.Dots = version.NewDotSource("a.inc2") })
 	put := func(req uint64, value string) *messages.CoordinatePutDone {
 		t.Helper()
 		d := h.coordinate(&messages.CoordinatePut{ReqID: req, Key: []byte("k"), Value: []byte(value)})
@@ -43,10 +43,13 @@ func TestVnodeDotNodeNamesDots(t *testing.T) {
 
 // A coordinated write that would make the key's set larger than
 // MaxSetBytes is refused (413) and stores nothing; one that replaces the
-// siblings is accepted. Replica writes are stored whatever their size,
-// and reading such a set is logged as an error rather than left to vanish.
+// siblings is accepted. So is a replica write whose merge would outgrow
+// the bound: every replica must be able to send what it holds in one
+// message, or the key's reads would time out for good. A replica write
+// that resolves the siblings is accepted again.
 func TestVnodeMaxSetBytes(t *testing.T) {
-	h := newVnodeHarnessConfig(t, func(cfg *actors.VnodeConfig) { cfg.MaxSetBytes = 300 })
+	counters := &actors.VnodeCounters{}
+	h := newVnodeHarnessConfig(t, func(cfg *actors.VnodeConfig) { cfg.MaxSetBytes = 300; cfg.Counters = counters })
 	big := bytes.Repeat([]byte("x"), 200)
 	d1 := h.coordinate(&messages.CoordinatePut{ReqID: 1, Key: []byte("k"), Value: big})
 	if d1.Err != "" {
@@ -54,7 +57,7 @@ func TestVnodeMaxSetBytes(t *testing.T) {
 	}
 	d2 := h.coordinate(&messages.CoordinatePut{ReqID: 2, Key: []byte("k"), Value: big})
 	if d2.Status != messages.StatusTooLarge || !strings.Contains(d2.Err, "over the limit of 300") ||
-		!strings.Contains(d2.Err, "read the key and write with its context") {
+		!strings.Contains(d2.Err, "read the key and write with its context") || d2.MaybeStored {
 		t.Fatalf("second blind write answered %d %q; want 413 with advice", d2.Status, d2.Err)
 	}
 	if got := h.read("k").Versions; !got.Equal(version.Siblings{d1.Version}) {
@@ -67,68 +70,80 @@ func TestVnodeMaxSetBytes(t *testing.T) {
 
 	other := version.Version{Dot: version.Dot{Node: "b", Counter: 1}, Value: big}
 	ack := h.ask(&messages.ReplicaPut{ReqID: 4, Partition: vnodePart, Key: []byte("k"), Versions: version.Siblings{other}}).(*messages.ReplicaPutAck)
+	if !strings.Contains(ack.Err, "over the limit of 300") || !strings.Contains(ack.Err, "write with its context") {
+		t.Fatalf("replica write over the limit answered %+v; want a refusal with advice", ack)
+	}
+	if got := h.read("k").Versions; !got.Equal(version.Siblings{d3.Version}) {
+		t.Fatalf("stored %v after the refused replica write; want a:2 alone", got)
+	}
+	if n := counters.RefusedTooLarge.Load(); n != 1 {
+		t.Fatalf("%d refusals counted; want 1", n)
+	}
+	resolved := version.Version{Dot: version.Dot{Node: "b", Counter: 2}, Context: version.Merge(d3.Version.Clock(), other.Clock()), Value: big}
+	ack = h.ask(&messages.ReplicaPut{ReqID: 5, Partition: vnodePart, Key: []byte("k"), Versions: version.Siblings{other, resolved}}).(*messages.ReplicaPutAck)
 	if ack.Err != "" {
-		t.Fatalf("replica write over the limit: %+v", ack)
+		t.Fatalf("replica write resolving the siblings: %+v", ack)
 	}
-	if got := h.read("k").Versions; !got.Equal(version.Siblings{other, d3.Version}) {
-		t.Fatalf("stored %v; want the replica write kept beside a:2", got)
-	}
-	logs := h.logs.String()
-	if !strings.Contains(logs, `"level":"error"`) || !strings.Contains(logs, "over the size limit") {
-		t.Fatalf("read of a set over the limit not logged as an error: %s", logs)
+	if got := h.read("k").Versions; !got.Equal(version.Siblings{resolved}) {
+		t.Fatalf("stored %v; want the resolution alone", got)
 	}
 }
 
-// A store keeps its incarnation across reopenings; a new or emptied store
-// gets a new one, and a damaged record is replaced.
-func TestLoadIncarnation(t *testing.T) {
-	dir := t.TempDir()
-	open := func() store.Store {
-		t.Helper()
-		st, err := store.OpenPebble(store.Options{Dir: dir})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st
-	}
-	load := func(st store.Store) string {
-		t.Helper()
-		inc, err := actors.LoadIncarnation(st)
-		if err != nil || inc == "" || len(inc) > 16 || strings.ContainsAny(inc, ".=/") {
-			t.Fatalf("incarnation %q, %v; want a short name", inc, err)
-		}
-		return inc
-	}
-	st := open()
-	first := load(st)
-	if again := load(st); again != first {
-		t.Fatalf("same store: %q then %q", first, again)
-	}
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
-	}
-	st = open()
-	if reopened := load(st); reopened != first {
-		t.Fatalf("reopened store: %q; want %q", reopened, first)
-	}
-	// The record lives outside every partition a ring can have.
-	if keys, _, err := st.PartitionStats(0); err != nil || keys != 0 {
-		t.Fatalf("partition 0 holds %d keys (%v)", keys, err)
-	}
+// A stored set that cannot be decoded is moved aside, counted and logged
+// with its key hash, and the key then reads as absent on this replica, so
+// that writes and read repair work again instead of failing for good.
+func TestVnodeQuarantinesCorruptSets(t *testing.T) {
+	counters := &actors.VnodeCounters{}
+	h := newVnodeHarnessConfig(t, func(cfg *actors.VnodeConfig) { cfg.Counters = counters })
+	corrupt := []byte{0xc1, 0x00}
 	b := store.NewBatch()
-	b.Put(actors.IncarnationPartition, []byte(actors.IncarnationKey), []byte("!"))
-	if err := st.Apply(b); err != nil {
+	b.Put(vnodePart, []byte("bad"), corrupt)
+	b.Put(vnodePart, []byte("bad2"), corrupt)
+	if err := h.failer.Store.Apply(b); err != nil {
 		t.Fatal(err)
 	}
-	if replaced := load(st); replaced == first || replaced == "!" {
-		t.Fatalf("damaged record gave %q", replaced)
+	if r := h.read("bad"); r.Err != "" || len(r.Versions) != 0 {
+		t.Fatalf("read of a corrupt set answered %+v; want an empty set", r)
 	}
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
+	kept, err := h.failer.Store.Get(actors.QuarantinePartition, actors.QuarantineKey(vnodePart, []byte("bad")))
+	if err != nil || !bytes.Equal(kept, corrupt) {
+		t.Fatalf("quarantined bytes %x, %v; want %x", kept, err, corrupt)
 	}
+	// Read repair, a replica write, goes through.
+	v := version.Version{Dot: version.Dot{Node: "b", Counter: 1}, Value: []byte("repaired")}
+	if ack := h.ask(&messages.ReplicaPut{ReqID: 2, Partition: vnodePart, Key: []byte("bad"), Versions: version.Siblings{v}}).(*messages.ReplicaPutAck); ack.Err != "" {
+		t.Fatalf("repair of a quarantined key: %+v", ack)
+	}
+	if got := h.read("bad").Versions; !got.Equal(version.Siblings{v}) {
+		t.Fatalf("after repair the key holds %v", got)
+	}
+	// So does a coordinated write; its reply context no longer claims the
+	// vnode knows every version its node wrote.
+	d := h.coordinate(&messages.CoordinatePut{ReqID: 3, Key: []byte("bad2"), Value: []byte("new")})
+	if d.Err != "" || len(d.Reply) != 0 {
+		t.Fatalf("write over a corrupt set answered %+v; want it stored, with the client's empty context back", d)
+	}
+	if n := counters.Quarantined.Load(); n != 2 {
+		t.Fatalf("%d quarantines counted; want 2", n)
+	}
+	logs := h.logs.String()
+	if !strings.Contains(logs, `"level":"error"`) || !strings.Contains(logs, "quarantined") || !strings.Contains(logs, "key_hash") {
+		t.Fatalf("quarantine not logged as an error with the key hash: %s", logs)
+	}
+}
 
-	a, b2 := store.NewMemory(), store.NewMemory()
-	if x, y := load(a), load(b2); x == y {
-		t.Fatalf("two empty stores share the incarnation %q", x)
+// Every start of a node gets a new incarnation, short and fit for a
+// clock's node names.
+func TestNewIncarnation(t *testing.T) {
+	seen := map[string]bool{}
+	for i := 0; i < 100; i++ {
+		inc := actors.NewIncarnation()
+		if len(inc) != 8 || strings.Trim(inc, "abcdefghijklmnopqrstuvwxyz234567") != "" {
+			t.Fatalf("incarnation %q; want 8 characters of lower-case base32", inc)
+		}
+		if seen[inc] {
+			t.Fatalf("incarnation %q made twice", inc)
+		}
+		seen[inc] = true
 	}
 }

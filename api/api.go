@@ -16,7 +16,9 @@
 //
 // Errors are JSON Error with status 400 (malformed key or context), 413
 // (key or value over the limits), 503 (quorum not reached) or 504 (the
-// node's coordinator did not answer in time).
+// node's coordinator did not answer in time). A failed PUT or DELETE whose
+// write may have been stored all the same says so: header X-Dynamo-Outcome:
+// unknown and Error.Outcome "unknown". Without it, nothing was stored.
 package api
 
 // ContextHeader carries a version context, opaque to clients.
@@ -26,9 +28,19 @@ const ContextHeader = "X-Dynamo-Context"
 // URL-unescaped.
 const KeyPrefix = "/kv/"
 
+// OutcomeHeader is set to OutcomeUnknown on the error reply of a write
+// that may have been applied all the same: the coordinating replica
+// stored it, or may have, and too few others acknowledged in time. The
+// write may still reach every replica; read the key to find out.
+const OutcomeHeader = "X-Dynamo-Outcome"
+
+// OutcomeUnknown is the value of OutcomeHeader and Error.Outcome.
+const OutcomeUnknown = "unknown"
+
 // Error is the body of every error reply.
 type Error struct {
-	Error string `json:"error"`
+	Error   string `json:"error"`
+	Outcome string `json:"outcome,omitempty"` // OutcomeUnknown, or empty: nothing was stored
 }
 
 // Siblings is the JSON form of a read: every concurrent value, base64 in
@@ -56,6 +68,23 @@ type Status struct {
 	Problems     []string     `json:"problems,omitempty"`
 	Transport    TransportCnt `json:"transport"`
 	Panics       uint64       `json:"actor_panics"`
+	// DotNode names the versions this node coordinates: its ID and an
+	// incarnation new at every start.
+	DotNode string   `json:"dot_node"`
+	Storage StoreCnt `json:"storage"`
+}
+
+// StoreCnt are counters of the node's vnodes.
+type StoreCnt struct {
+	// Quarantined counts stored sibling sets found corrupt and moved
+	// aside; the keys are repaired from the other replicas.
+	Quarantined uint64 `json:"quarantined_sets"`
+	// RefusedTooLarge counts replica writes refused because the key's
+	// merged siblings would outgrow one message.
+	RefusedTooLarge uint64 `json:"refused_too_large"`
+	// Reaped counts deleted keys removed once every replica held the
+	// same tombstones for longer than the tombstone grace.
+	Reaped uint64 `json:"reaped_tombstones"`
 }
 
 // Member is one cluster member as a node sees it.

@@ -124,10 +124,23 @@ type Result struct {
 type Error struct {
 	Status  int
 	Message string
+	// Unknown is set on a failed Put or Delete that the node says may have
+	// been applied all the same: the coordinating replica stored it, or
+	// may have, and too few others acknowledged in time. The error then
+	// wraps ErrOutcomeUnknown. Without it, nothing was stored.
+	Unknown bool
 }
 
 func (e *Error) Error() string {
 	return fmt.Sprintf("%s (%d)", e.Message, e.Status)
+}
+
+// Unwrap returns ErrOutcomeUnknown for an unknown outcome.
+func (e *Error) Unwrap() error {
+	if e.Unknown {
+		return ErrOutcomeUnknown
+	}
+	return nil
 }
 
 var (
@@ -135,9 +148,10 @@ var (
 	// the key's preference list answered in time.
 	ErrUnavailable = errors.New("no node of the key's preference list answered")
 	// ErrOutcomeUnknown is wrapped by the error of a Put or Delete that
-	// reached a node, or may have, but got no answer: the node may still
-	// apply it. It is not sent to another node, since that could apply it
-	// twice.
+	// reached a node, or may have, but got no answer, or whose node
+	// answered that it may have been applied (Error.Unknown): it may
+	// still appear. It is not sent to another node, since that could
+	// apply it twice.
 	ErrOutcomeUnknown = errors.New("the request may or may not have been applied: read the key to find out")
 	// ErrClosed is returned by requests on a closed Client.
 	ErrClosed = errors.New("client: closed")

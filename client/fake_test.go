@@ -62,6 +62,7 @@ type fakeNode struct {
 	srv  *httptest.Server
 
 	failWith atomic.Int64 // answer key requests with this status
+	unknown  atomic.Bool  // ... and say a write's outcome is unknown
 	hang     atomic.Bool  // never answer key requests
 	// drop takes key requests and goes without answering: over HTTP the
 	// connection is closed, natively the node's transport stops (crash).
@@ -228,6 +229,11 @@ func (nd *fakeNode) kv(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if code := int(nd.failWith.Load()); code != 0 {
+		if nd.unknown.Load() && r.Method != http.MethodGet {
+			w.Header().Set(api.OutcomeHeader, api.OutcomeUnknown)
+			writeJSONReply(w, code, api.Error{Error: "injected failure", Outcome: api.OutcomeUnknown})
+			return
+		}
 		writeJSONReply(w, code, api.Error{Error: "injected failure"})
 		return
 	}

@@ -129,7 +129,11 @@ func (h *httpBackend) put(ctx context.Context, m *member, _ time.Time, w *write)
 	case http.StatusOK, http.StatusNoContent:
 		return resp.Header.Get(api.ContextHeader), nil
 	}
-	return "", replyError(resp.StatusCode, reply)
+	err = replyError(resp.StatusCode, reply)
+	if e, ok := err.(*Error); ok && resp.Header.Get(api.OutcomeHeader) == api.OutcomeUnknown {
+		e.Unknown = true
+	}
+	return "", err
 }
 
 func (h *httpBackend) get(ctx context.Context, m *member, _ time.Time, key []byte, r int) (Result, error) {

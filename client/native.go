@@ -158,7 +158,9 @@ func (n *native) put(ctx context.Context, m *member, deadline time.Time, w *writ
 		return "", &Error{Status: http.StatusInternalServerError, Message: fmt.Sprintf("%s answered %s", m.id, messages.NameOf(res))}
 	}
 	if reply.Status != messages.StatusOK {
-		return "", statusError(reply.Status, reply.Err)
+		err := statusError(reply.Status, reply.Err)
+		err.Unknown = reply.Unknown
+		return "", err
 	}
 	return version.EncodeContext(reply.Context), nil
 }
@@ -181,7 +183,7 @@ func (n *native) get(ctx context.Context, m *member, deadline time.Time, key []b
 	return Result{}, statusError(reply.Status, reply.Err)
 }
 
-func statusError(status int, msg string) error {
+func statusError(status int, msg string) *Error {
 	if msg == "" {
 		msg = http.StatusText(status)
 	}

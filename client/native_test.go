@@ -73,7 +73,7 @@ func (nd *fakeNode) coordinator(i int) func(*actor.Context) {
 				return
 			}
 			if code := int(nd.failWith.Load()); code != 0 {
-				c.Respond(&messages.ClientPutReply{Status: code, Err: "injected failure"})
+				c.Respond(&messages.ClientPutReply{Status: code, Err: "injected failure", Unknown: nd.unknown.Load()})
 				return
 			}
 			clock, code, msg := nd.fc.write(string(m.Key), m.Value, m.Context, m.Delete)

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"errors"
+	"net/http"
 	"testing"
 	"time"
 
@@ -174,4 +175,37 @@ func TestWriteCancelledAfterSend(t *testing.T) {
 		t.Fatalf("error %v: want the caller's deadline", err)
 	}
 	requireOutcomeUnknown(t, fc, err, "put", "n1")
+}
+
+// A node that answers a write with 503 after storing it says its outcome
+// is unknown; the client's error says so too, wraps ErrOutcomeUnknown, and
+// the write goes to no other member. Without the word, a 503 is a definite
+// failure.
+func TestAnsweredUnknownOutcome(t *testing.T) {
+	for _, mode := range []Mode{ModeHTTP, ModeNative} {
+		t.Run(mode.String(), func(t *testing.T) {
+			fc := newFakeCluster(t, 4)
+			var c *Client
+			if mode == ModeNative {
+				fc.goNative(1)
+				c = newNativeClientFor(t, fc, 3*time.Second)
+			} else {
+				c = newHTTPClientFor(t, fc, 3*time.Second)
+			}
+			key := fc.keyWithPrimary("n1")
+			fc.node("n1").failWith.Store(http.StatusServiceUnavailable)
+			fc.node("n1").unknown.Store(true)
+			_, err := c.Put(context.Background(), []byte(key), []byte("v"), PutOptions{})
+			if e := requireStatus(t, err, http.StatusServiceUnavailable); !e.Unknown {
+				t.Fatalf("error %v: want Unknown set", e)
+			}
+			requireOutcomeUnknown(t, fc, err, "put", "n1")
+
+			fc.node("n1").unknown.Store(false)
+			_, err = c.Put(context.Background(), []byte(key), []byte("v"), PutOptions{})
+			if e := requireStatus(t, err, http.StatusServiceUnavailable); e.Unknown || errors.Is(err, ErrOutcomeUnknown) {
+				t.Fatalf("error %v: a plain 503 is a definite failure", err)
+			}
+		})
+	}
 }

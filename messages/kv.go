@@ -46,10 +46,18 @@ type ClientPut struct {
 // would silently discard them. The reply then carries the client's context
 // alone: its next write keeps its own previous write as a sibling, which
 // a later read shows, rather than losing anyone's write.
+//
+// Unknown is set on an error status when the write may have been stored
+// all the same: the coordinating replica stored it, or was asked to and
+// did not answer in time, and too few others acknowledged. Such a write
+// may still appear on every replica (it is replicated late, and read
+// repair spreads it), so the client must treat its outcome as unknown,
+// not as failed. An error without Unknown stored nothing.
 type ClientPutReply struct {
 	Status  int           `msgpack:"s"`
 	Err     string        `msgpack:"e"`
 	Context version.Clock `msgpack:"c"`
+	Unknown bool          `msgpack:"u"`
 }
 
 // ClientGet is sent by a client to a coordinator actor of any node, to read
@@ -96,15 +104,25 @@ type CoordinatePut struct {
 // up on the request can still replicate the write it did not wait for.
 // Status is StatusTooLarge when the write was refused because the key's
 // sibling set would outgrow what one message may carry.
+//
+// MaybeStored is set with Err when the store failed while writing: the
+// write may be there all the same, so its outcome is unknown. Any other
+// Err means nothing was stored.
+//
+// Reply is the context for the client's next write (ClientPutReply's):
+// only the vnode knows whether the key holds versions of its node that
+// the client did not see (version.ReplyContext).
 type CoordinatePutDone struct {
-	ReqID     uint64           `msgpack:"i"`
-	Node      string           `msgpack:"n"`
-	Version   version.Version  `msgpack:"v"`
-	Err       string           `msgpack:"e"`
-	Set       version.Siblings `msgpack:"s"`
-	Partition uint32           `msgpack:"p"`
-	Key       []byte           `msgpack:"k"`
-	Status    int              `msgpack:"t"`
+	ReqID       uint64           `msgpack:"i"`
+	Node        string           `msgpack:"n"`
+	Version     version.Version  `msgpack:"v"`
+	Err         string           `msgpack:"e"`
+	Set         version.Siblings `msgpack:"s"`
+	Partition   uint32           `msgpack:"p"`
+	Key         []byte           `msgpack:"k"`
+	Status      int              `msgpack:"t"`
+	Reply       version.Clock    `msgpack:"r"`
+	MaybeStored bool             `msgpack:"m"`
 }
 
 // ReplicaPut is sent by a coordinator to a replica's vnode: merge Versions
@@ -118,7 +136,11 @@ type ReplicaPut struct {
 	Versions  version.Siblings `msgpack:"v"`
 }
 
-// ReplicaPutAck answers ReplicaPut: stored, or Err.
+// ReplicaPutAck answers ReplicaPut: stored, or Err. A vnode refuses a
+// merge whose sibling set would outgrow what one message may carry (every
+// replica must be able to send what it holds); the versions stay on the
+// replicas that have them until a write with a read's context resolves
+// the siblings.
 type ReplicaPutAck struct {
 	ReqID uint64 `msgpack:"i"`
 	Node  string `msgpack:"n"`
@@ -139,4 +161,16 @@ type ReplicaGetReply struct {
 	Node     string           `msgpack:"n"`
 	Versions version.Siblings `msgpack:"v"`
 	Err      string           `msgpack:"e"`
+}
+
+// ReplicaReap is sent by a coordinator to every replica's vnode after a
+// read found all of them holding the same set, made of tombstones only,
+// every one older than the node's tombstone grace: delete the key, but
+// only if what the vnode holds is still exactly those tombstones (Dots),
+// so that a write arriving meanwhile is never dropped. Nothing answers
+// it; a replica that keeps the key is reaped by a later read.
+type ReplicaReap struct {
+	Partition uint32        `msgpack:"p"`
+	Key       []byte        `msgpack:"k"`
+	Dots      []version.Dot `msgpack:"d"`
 }

@@ -19,6 +19,7 @@ const (
 	TagReplicaPutAck     Tag = 17
 	TagReplicaGet        Tag = 18
 	TagReplicaGetReply   Tag = 19
+	TagReplicaReap       Tag = 20
 
 	TagClusterHello Tag = 30
 	TagHeartbeat    Tag = 31 // transport liveness, listener → dialer
@@ -41,6 +42,7 @@ func init() {
 	registerAs[ReplicaPutAck](TagReplicaPutAck, false)
 	registerAs[ReplicaGet](TagReplicaGet, false)
 	registerAs[ReplicaGetReply](TagReplicaGetReply, false)
+	registerAs[ReplicaReap](TagReplicaReap, false)
 
 	registerAs[ClusterHello](TagClusterHello, false)
 	registerAs[Heartbeat](TagHeartbeat, false)

@@ -36,6 +36,11 @@ type Config struct {
 	ReadQuorum, WriteQuorum int
 	// RequestTimeout ends a coordinator's wait for replicas.
 	RequestTimeout time.Duration
+	// TombstoneGrace is how old a deletion must be before the first read
+	// that finds it on every replica, alone, removes the key from the
+	// store. It must outlast any outage after which an older copy of a
+	// key could come back; negative keeps tombstones for good.
+	TombstoneGrace time.Duration
 	// Coordinators is how many coordinator actors the node runs; requests
 	// are spread over them by key hash.
 	Coordinators int
@@ -62,6 +67,10 @@ type Config struct {
 
 	// LogLevel is debug, info, warn or error; LogFormat is json or console.
 	LogLevel, LogFormat string
+
+	// ClockOffset sets the node's wall clock off from the machine's, for
+	// fault tests: the stamps of the versions it coordinates move with it.
+	ClockOffset time.Duration
 }
 
 // DefaultConfig returns the defaults every unset field takes.
@@ -74,6 +83,7 @@ func DefaultConfig() Config {
 		ReadQuorum:     2,
 		WriteQuorum:    2,
 		RequestTimeout: time.Second,
+		TombstoneGrace: 24 * time.Hour,
 		Coordinators:   4,
 		Storage:        "pebble",
 		MaxKeySize:     1 << 10,
@@ -116,6 +126,9 @@ func (c Config) WithDefaults() Config {
 	setI(&c.PeerQueueBytes, d.PeerQueueBytes)
 	if c.RequestTimeout == 0 {
 		c.RequestTimeout = d.RequestTimeout
+	}
+	if c.TombstoneGrace == 0 {
+		c.TombstoneGrace = d.TombstoneGrace
 	}
 	if c.DialTimeout == 0 {
 		c.DialTimeout = d.DialTimeout

@@ -87,7 +87,8 @@ func (h *httpAPI) put(w http.ResponseWriter, r *http.Request, key []byte, del bo
 	msg := &messages.ClientPut{Key: key, Value: value, Context: ctx, Delete: del, W: wq}
 	res, err := h.n.request(key, msg)
 	if err != nil {
-		writeError(w, http.StatusGatewayTimeout, err.Error())
+		// The coordinator, or the node it forwarded to, may have stored it.
+		writeUnknown(w, http.StatusGatewayTimeout, "outcome unknown, the write may have been applied: "+err.Error())
 		return
 	}
 	reply, ok := res.(*messages.ClientPutReply)
@@ -96,7 +97,11 @@ func (h *httpAPI) put(w http.ResponseWriter, r *http.Request, key []byte, del bo
 		return
 	}
 	if reply.Status != messages.StatusOK {
-		writeError(w, reply.Status, reply.Err)
+		if reply.Unknown {
+			writeUnknown(w, reply.Status, reply.Err)
+		} else {
+			writeError(w, reply.Status, reply.Err)
+		}
 		return
 	}
 	w.Header().Set(api.ContextHeader, version.EncodeContext(reply.Context))
@@ -198,4 +203,13 @@ func writeError(w http.ResponseWriter, code int, msg string) {
 		code = http.StatusInternalServerError
 	}
 	writeJSON(w, code, api.Error{Error: msg})
+}
+
+// writeUnknown answers a write that failed but may have been stored.
+func writeUnknown(w http.ResponseWriter, code int, msg string) {
+	if code < 400 || code > 599 {
+		code = http.StatusInternalServerError
+	}
+	w.Header().Set(api.OutcomeHeader, api.OutcomeUnknown)
+	writeJSON(w, code, api.Error{Error: msg, Outcome: api.OutcomeUnknown})
 }

@@ -34,6 +34,12 @@ func newMetrics(n *Node) *metrics {
 		func() uint64 { return n.transport.Stats().DroppedPeerDown })
 	counter("dynamo_transport_refused_too_large_total", "Frames refused at the sender for their size.",
 		func() uint64 { return n.transport.Stats().RefusedTooLarge })
+	counter("dynamo_vnode_quarantined_total", "Stored sibling sets found corrupt and moved aside.",
+		func() uint64 { return n.vnodeCounters.Quarantined.Load() })
+	counter("dynamo_vnode_refused_too_large_total", "Replica writes refused because the merged siblings would outgrow one message.",
+		func() uint64 { return n.vnodeCounters.RefusedTooLarge.Load() })
+	counter("dynamo_vnode_reaped_tombstones_total", "Deleted keys removed from the store once every replica held their tombstones past the grace.",
+		func() uint64 { return n.vnodeCounters.Reaped.Load() })
 	counter("dynamo_transport_bad_frames_total", "Received frames dropped as oversized or undecodable.",
 		func() uint64 { return n.transport.Stats().BadFrames })
 	return m

@@ -21,6 +21,7 @@ import (
 	"github.com/dynamokv/dynamo/messages"
 	"github.com/dynamokv/dynamo/store"
 	"github.com/dynamokv/dynamo/transport"
+	"github.com/dynamokv/dynamo/version"
 	"github.com/rs/zerolog"
 )
 
@@ -42,10 +43,11 @@ type Node struct {
 	http         *http.Server
 	httpAddr     string
 	stopOnce     sync.Once
-	// dotNode names the dots of the writes this node coordinates: the
-	// member ID and the store's incarnation, so that a node whose data is
-	// gone never reissues a dot (see actors.LoadIncarnation).
-	dotNode string
+	// dots names the writes this node coordinates: the member ID and an
+	// incarnation new at every start, so that a node restarted on a store
+	// that lost or rolled back data never reissues a dot.
+	dots          *version.DotSource
+	vnodeCounters actors.VnodeCounters
 }
 
 // New validates cfg (after defaults), starts the node and returns it. Log
@@ -96,13 +98,8 @@ func New(cfg Config, logOut io.Writer) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	inc, err := actors.LoadIncarnation(st)
-	if err != nil {
-		_ = st.Close()
-		return nil, fmt.Errorf("store: %w", err)
-	}
 	n := &Node{cfg: cfg, log: log, base: base, store: st, ring: ring, view: &actors.MemberView{},
-		dotNode: cfg.ID + "." + inc}
+		dots: version.NewDotSource(cfg.ID + "." + actors.NewIncarnation())}
 	n.supervisor = actors.NewSupervisor(log)
 	n.metrics = newMetrics(n)
 	n.supervisor.OnPanic = func(kind, msg string) { n.metrics.panics.WithLabelValues(kind, msg).Inc() }
@@ -157,7 +154,7 @@ func New(cfg Config, logOut io.Writer) (*Node, error) {
 			}
 		}(httpListener)
 	}
-	log.Info().Str("listen", n.transport.Address()).Str("http", n.httpAddr).Str("dot_node", n.dotNode).
+	log.Info().Str("listen", n.transport.Address()).Str("http", n.httpAddr).Str("dot_node", n.dots.Node()).
 		Int("vnodes", len(n.vnodes)).Int("members", len(members)).Msg("node started")
 	return n, nil
 }
@@ -200,11 +197,12 @@ func (n *Node) spawnActors(members []cluster.Member) {
 		part := uint32(p)
 		n.vnodes = append(n.vnodes, part)
 		n.actorPIDs = append(n.actorPIDs, sup.Spawn(e, actors.NewVnode(actors.VnodeConfig{
-			Node: cfg.ID, DotNode: n.dotNode, Partition: part, Store: n.store,
+			Node: cfg.ID, Dots: n.dots, Partition: part, Store: n.store,
 			Log:             n.base,
-			Now:             func() int64 { return time.Now().UnixNano() },
+			Now:             n.now,
 			MaxClockEntries: 0,
 			CacheBytes:      cacheBytes,
+			Counters:        &n.vnodeCounters,
 			// Room for the key and the message around the set, so every
 			// replica can send what it holds in one frame.
 			MaxSetBytes: cfg.MaxFrameSize - 64<<10,
@@ -221,12 +219,17 @@ func (n *Node) spawnActors(members []cluster.Member) {
 			Node: cfg.ID, Ring: n.ring, ReadQuorum: cfg.ReadQuorum, WriteQuorum: cfg.WriteQuorum,
 			Timeout: cfg.RequestTimeout, Down: n.view.Down, Coordinators: cfg.Coordinators,
 			MaxKeySize: cfg.MaxKeySize, MaxValueSize: cfg.MaxValueSize, Refuse: refuse,
+			MaxReplyBytes: cfg.MaxFrameSize - 64<<10, TombstoneGrace: cfg.TombstoneGrace, Now: n.now,
 			Log: n.base.With().Str("component", "coordinator").Logger(),
 		}), actors.CoordinatorKind, actor.WithID(fmt.Sprint(i)))
 		n.coordinators = append(n.coordinators, pid)
 		n.actorPIDs = append(n.actorPIDs, pid)
 	}
 }
+
+// now is the node's wall clock in unix nanoseconds, set off by
+// Config.ClockOffset; it stamps versions. Timers use the real clock.
+func (n *Node) now() int64 { return time.Now().Add(n.cfg.ClockOffset).UnixNano() }
 
 // Engine returns the node's actor engine, for spawning more actors.
 func (n *Node) Engine() *actor.Engine { return n.engine }

@@ -14,6 +14,9 @@ func (n *Node) Status() api.Status {
 		Vnodes:       n.vnodes,
 		Problems:     n.view.Problems(),
 		Panics:       n.supervisor.Panics(),
+		DotNode:      n.dots.Node(),
+		Storage: api.StoreCnt{Quarantined: n.vnodeCounters.Quarantined.Load(),
+			RefusedTooLarge: n.vnodeCounters.RefusedTooLarge.Load(), Reaped: n.vnodeCounters.Reaped.Load()},
 	}
 	for _, m := range n.view.Members() {
 		s.Members = append(s.Members, api.Member{ID: m.ID, Addr: m.Addr, HTTP: m.HTTP, Agreed: m.Agreed, Up: m.Up})

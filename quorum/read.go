@@ -65,3 +65,30 @@ func (r *Read) Repairs() (final version.Siblings, stale []string) {
 	}
 	return final, stale
 }
+
+// Reapable returns the tombstones a read may collect: every replica
+// answered, all with the same set, and that set holds tombstones only,
+// each stamped before cutoff (unix nanoseconds). Otherwise it returns nil.
+// Only then does no replica of the set hold a version the deletion did
+// not see; cutoff leaves a grace for writes still travelling (hints, late
+// replicas) that would otherwise bring a deleted value back.
+func (r *Read) Reapable(cutoff int64) version.Siblings {
+	if r.t.oks != len(r.t.replicas) || len(r.answers) == 0 {
+		return nil
+	}
+	first := r.answers[0]
+	if len(first) == 0 {
+		return nil
+	}
+	for _, v := range first {
+		if !v.Deleted || v.Dot.Stamp >= cutoff {
+			return nil
+		}
+	}
+	for _, s := range r.answers[1:] {
+		if !s.Equal(first) {
+			return nil
+		}
+	}
+	return first
+}

@@ -178,3 +178,46 @@ func TestRead(t *testing.T) {
 		})
 	}
 }
+
+func TestReadReapable(t *testing.T) {
+	tomb := func(node string, c uint64, stamp int64) version.Version {
+		return version.Version{Dot: version.Dot{Node: node, Counter: c, Stamp: stamp}, Deleted: true}
+	}
+	old, recent := tomb("a", 2, 10), tomb("b", 1, 90)
+	live := version.Version{Dot: version.Dot{Node: "c", Counter: 1, Stamp: 5}, Value: []byte("v")}
+	replicas := []string{"a", "b", "c"}
+	tests := []struct {
+		name    string
+		answers []version.Siblings // by replica; nil entry = never answered
+		fail    int                // replica index that failed, -1 none
+		want    bool
+	}{
+		{"all hold the old tombstone", []version.Siblings{{old}, {old}, {old}}, -1, true},
+		{"one replica missing it", []version.Siblings{{old}, {old}, {}}, -1, false},
+		{"one replica never answered", []version.Siblings{{old}, {old}, nil}, -1, false},
+		{"one replica failed", []version.Siblings{{old}, {old}, nil}, 2, false},
+		{"a tombstone within the grace", []version.Siblings{{old, recent}, {old, recent}, {old, recent}}, -1, false},
+		{"a live sibling", []version.Siblings{{old, live}, {old, live}, {old, live}}, -1, false},
+		{"nothing stored", []version.Siblings{{}, {}, {}}, -1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := NewRead(replicas, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, s := range tt.answers {
+				switch {
+				case i == tt.fail:
+					r.Fail(replicas[i], "down")
+				case s != nil:
+					r.Answer(replicas[i], s)
+				}
+			}
+			got := r.Reapable(50)
+			if (got != nil) != tt.want || (tt.want && !got.Equal(tt.answers[0])) {
+				t.Fatalf("Reapable = %v, want reapable=%v", got, tt.want)
+			}
+		})
+	}
+}

@@ -195,9 +195,12 @@ func (c Clock) with(e Entry) Clock {
 
 // Truncate keeps at most max entries, dropping those with the oldest Stamp;
 // equal stamps keep the smaller node name so every replica drops the same
-// entries. Dropping history can only create spurious siblings, never lose
-// a write, which is the trade-off the Dynamo paper accepts.
-func (c Clock) Truncate(max int) Clock {
+// entries. The entry of node keep, when present, is never dropped: a
+// coordinator truncating its own history would make its next write look
+// concurrent with its previous one. Dropping history can only create
+// spurious siblings, never lose a write, because dots are never reissued
+// (see DotSource): a smaller clock covers less, never more.
+func (c Clock) Truncate(max int, keep string) Clock {
 	if max < 0 {
 		max = 0
 	}
@@ -209,6 +212,12 @@ func (c Clock) Truncate(max int) Clock {
 	}
 	out := slices.Clone(c)
 	slices.SortFunc(out, func(a, b Entry) int {
+		if (a.Node == keep) != (b.Node == keep) {
+			if a.Node == keep {
+				return -1
+			}
+			return 1
+		}
 		if a.Stamp != b.Stamp {
 			return cmp.Compare(b.Stamp, a.Stamp)
 		}

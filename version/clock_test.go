@@ -121,13 +121,15 @@ func TestTruncate(t *testing.T) {
 		{"ties keep smaller node", "a:1@1 b:1@1 c:1@1", 2, "a:1@1 b:1@1"},
 		{"ties after newest", "d:1@9 c:1@1 b:1@1 a:1@1", 2, "a:1@1 d:1@9"},
 		{"zero", "a:1", 0, ""},
+		{"keeps z although oldest", "a:1@5 b:1@6 z:3@1", 2, "b:1@6 z:3@1"},
+		{"keeps z on ties", "a:1@1 b:1@1 z:1@1", 1, "z:1@1"},
 		{"negative", "a:1", -3, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := cl(tt.in)
 			before := in.Clone()
-			got := in.Truncate(tt.max)
+			got := in.Truncate(tt.max, "z")
 			if !got.identical(cl(tt.want)) {
 				t.Fatalf("Truncate(%d) = %#v, want %#v", tt.max, got, cl(tt.want))
 			}
@@ -209,7 +211,8 @@ func TestTruncateProperties(t *testing.T) {
 	for i := 0; i < propertyRounds; i++ {
 		c := randClock(r)
 		max := r.Intn(len(nodes) + 1)
-		got := c.Truncate(max)
+		keep := nodes[r.Intn(len(nodes))]
+		got := c.Truncate(max, keep)
 		sorted(t, got)
 		if len(got) > max || len(got) != min(len(c), max) {
 			t.Fatalf("Truncate(%d) of %d entries gave %d", max, len(c), len(got))
@@ -217,13 +220,16 @@ func TestTruncateProperties(t *testing.T) {
 		if !c.Descends(got) {
 			t.Fatalf("Truncate invented history: %v -> %v", c, got)
 		}
-		// Every dropped entry is no newer than every kept one.
+		if max > 0 && c.Get(keep) != 0 && got.Get(keep) != c.Get(keep) {
+			t.Fatalf("Truncate(%d, %s) dropped the kept entry: %v -> %v", max, keep, c, got)
+		}
+		// Every dropped entry is no newer than every kept one but keep's.
 		for _, e := range c {
 			if got.Get(e.Node) != 0 {
 				continue
 			}
 			for _, k := range got {
-				if k.Stamp < e.Stamp {
+				if k.Node != keep && k.Stamp < e.Stamp {
 					t.Fatalf("kept %v@%d but dropped %v@%d", k.Node, k.Stamp, e.Node, e.Stamp)
 				}
 			}

@@ -8,11 +8,15 @@ import (
 type replica struct {
 	node string
 	sibs Siblings
+	dots *DotSource
 }
 
 // put is what a coordinating replica does for a client PUT or DELETE.
 func (r *replica) put(ctx Clock, value string, deleted bool, now int64) Version {
-	v := NewVersion(r.node, r.sibs, ctx, []byte(value), deleted, now, MaxClockEntries)
+	if r.dots == nil {
+		r.dots = NewDotSource(r.node)
+	}
+	v := r.dots.NewVersion(r.sibs, ctx, []byte(value), deleted, now, MaxClockEntries)
 	r.sibs = r.sibs.Add(v)
 	return v
 }

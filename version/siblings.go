@@ -38,10 +38,10 @@ func identical(a, b Version) bool {
 		bytes.Equal(a.Value, b.Value) && a.Context.identical(b.Context)
 }
 
-// compareVersions is a total order over version content. Two versions
-// with the same dot but different content can only come from a node that
-// reissued counters after losing its data; resolving them by a fixed order
-// keeps every replica converging on the same survivor.
+// compareVersions is a total order over version content. Dots are never
+// reissued (see DotSource), so two versions sharing a dot are one write;
+// should a damaged store or a crafted message still bring two that
+// differ, a fixed order keeps every replica converging on the same one.
 func compareVersions(a, b Version) int {
 	if c := cmp.Compare(a.Dot.Stamp, b.Dot.Stamp); c != 0 {
 		return c
@@ -181,40 +181,4 @@ func (s Siblings) Equal(o Siblings) bool {
 		}
 	}
 	return true
-}
-
-// NextDot returns the dot a coordinating node assigns to a new write. The
-// counter exceeds every counter of node the coordinator knows for the key,
-// both in the client's context and in its local siblings, so concurrent
-// writes through the same node get distinct dots.
-func NextDot(node string, local Siblings, ctx Clock, now int64) Dot {
-	max := ctx.Get(node)
-	for _, v := range local {
-		if v.Dot.Node == node && v.Dot.Counter > max {
-			max = v.Dot.Counter
-		}
-		if c := v.Context.Get(node); c > max {
-			max = c
-		}
-	}
-	return Dot{Node: node, Counter: max + 1, Stamp: now}
-}
-
-// NewVersion builds the version a coordinating node stores for a PUT or
-// DELETE with context ctx. The context is truncated to maxEntries-1 entries
-// so the version's Clock has at most maxEntries; maxEntries <= 0 means
-// MaxClockEntries. value is retained, not copied; tombstones carry none.
-func NewVersion(node string, local Siblings, ctx Clock, value []byte, deleted bool, now int64, maxEntries int) Version {
-	if maxEntries <= 0 {
-		maxEntries = MaxClockEntries
-	}
-	if deleted {
-		value = nil
-	}
-	return Version{
-		Dot:     NextDot(node, local, ctx, now),
-		Context: ctx.Truncate(maxEntries - 1),
-		Value:   value,
-		Deleted: deleted,
-	}
 }

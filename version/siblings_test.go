@@ -2,7 +2,6 @@ package version
 
 import (
 	"math/rand"
-	"strconv"
 	"testing"
 )
 
@@ -129,76 +128,6 @@ func TestReconcile(t *testing.T) {
 	}
 }
 
-func TestNextDot(t *testing.T) {
-	tests := []struct {
-		name  string
-		node  string
-		local Siblings
-		ctx   string
-		want  uint64
-	}{
-		{"first write", "a", nil, "", 1},
-		{"from context", "a", nil, "a:4 b:9", 5},
-		{"other nodes ignored", "c", nil, "a:4 b:9", 1},
-		{"from local dot", "a", Siblings{ver("a:7", "", "")}, "a:2", 8},
-		{"from local context", "a", Siblings{ver("b:1", "a:5", "")}, "a:2", 6},
-		{"context ahead of local", "a", Siblings{ver("a:3", "", "")}, "a:9", 10},
-		{"max over siblings", "a", Siblings{ver("a:2", "", ""), ver("a:6", "a:1", ""), ver("b:3", "a:4", "")}, "", 7},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := NextDot(tt.node, tt.local, cl(tt.ctx), 42)
-			want := Dot{Node: tt.node, Counter: tt.want, Stamp: 42}
-			if got != want {
-				t.Fatalf("NextDot = %+v, want %+v", got, want)
-			}
-		})
-	}
-}
-
-func TestNewVersionTruncates(t *testing.T) {
-	var entries []Entry
-	for i := 0; i < 12; i++ {
-		entries = append(entries, Entry{Node: "n" + strconv.Itoa(i+10), Counter: 1, Stamp: int64(i)})
-	}
-	ctx := NewClock(entries...)
-	for _, tt := range []struct {
-		max, wantCtx int
-	}{{0, MaxClockEntries - 1}, {10, 9}, {5, 4}, {20, 12}} {
-		v := NewVersion("z", nil, ctx, []byte("v"), false, 100, tt.max)
-		if len(v.Context) != tt.wantCtx {
-			t.Fatalf("max %d: context has %d entries, want %d", tt.max, len(v.Context), tt.wantCtx)
-		}
-		limit := tt.max
-		if limit == 0 {
-			limit = MaxClockEntries
-		}
-		if n := len(v.Clock()); n > limit {
-			t.Fatalf("max %d: clock has %d entries", tt.max, n)
-		}
-		// The newest entries survive.
-		if v.Context.Get("n21") != 1 || (tt.wantCtx < 12 && v.Context.Get("n10") != 0) {
-			t.Fatalf("max %d: kept the wrong entries: %v", tt.max, v.Context)
-		}
-	}
-	if len(ctx) != 12 {
-		t.Fatal("NewVersion modified ctx")
-	}
-}
-
-func TestNewVersion(t *testing.T) {
-	local := Siblings{ver("a:2", "a:1", "p")}
-	v := NewVersion("a", local, cl("a:1"), []byte("q"), false, 7, 0)
-	want := Version{Dot: Dot{"a", 3, 7}, Context: cl("a:1"), Value: []byte("q")}
-	if !identical(v, want) {
-		t.Fatalf("NewVersion = %+v, want %+v", v, want)
-	}
-	d := NewVersion("a", local, cl("a:2"), []byte("ignored"), true, 8, 0)
-	if !d.Deleted || d.Value != nil || d.Dot.Counter != 3 {
-		t.Fatalf("tombstone = %+v", d)
-	}
-}
-
 func TestSiblingsContextLiveEqual(t *testing.T) {
 	s := Siblings{ver("a:2@5", "a:1@1 b:1@1", "p"), tomb("b:2@6", "b:1@1 c:3@2")}
 	if got := s.Context(); !got.identical(cl("a:2@5 b:2@6 c:3@2")) {
@@ -231,13 +160,17 @@ func TestConvergence(t *testing.T) {
 		var all []Version
 		var seen Siblings
 		replicas := map[string]Siblings{}
+		sources := map[string]*DotSource{}
+		for _, n := range nodes[:3] {
+			sources[n] = NewDotSource(n)
+		}
 		for i := 0; i < 2+r.Intn(8); i++ {
 			// A client reads a possibly stale subset, then writes through
 			// a coordinator that holds its own earlier writes, as every
 			// coordinator in the cluster does.
 			ctx := Reconcile(sample(r, all)).Context()
 			node := nodes[r.Intn(3)]
-			v := NewVersion(node, replicas[node], ctx, []byte{byte(i)}, r.Intn(4) == 0, int64(i), 0)
+			v := sources[node].NewVersion(replicas[node], ctx, []byte{byte(i)}, r.Intn(4) == 0, int64(i), 0)
 			for _, n := range nodes[:3] {
 				if n == node || r.Intn(2) == 0 {
 					replicas[n] = replicas[n].Add(v)

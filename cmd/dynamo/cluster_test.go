@@ -189,6 +189,7 @@ type reply struct {
 	code    int
 	body    []byte
 	context string
+	outcome string // api.OutcomeHeader
 }
 
 func do(t *testing.T, method string, p *proc, key, query, context string, body []byte) reply {
@@ -210,7 +211,8 @@ func do(t *testing.T, method string, p *proc, key, query, context string, body [
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return reply{code: resp.StatusCode, body: b, context: resp.Header.Get(api.ContextHeader)}
+	return reply{code: resp.StatusCode, body: b, context: resp.Header.Get(api.ContextHeader),
+		outcome: resp.Header.Get(api.OutcomeHeader)}
 }
 
 func mustPut(t *testing.T, p *proc, key, value, context, query string) string {

@@ -183,14 +183,20 @@ func TestKillOneNodeKeysStayAvailableAndDataSurvivesRestart(t *testing.T) {
 	t.Logf("n3 served all %d of its keys from disk after kill -9", replicated)
 }
 
+// The put is stored on two replicas of three, and left to spread: its
+// outcome is unknown, not failed, and the answer says so.
 func TestQuorumNotReachedIsA503ThatSaysHowMany(t *testing.T) {
 	c := startCluster(t, 3, "--timeout", "500ms")
 	c.kill(c.nodes[2])
 	r := do(t, http.MethodPut, c.nodes[0], "q", "w=3", "", []byte("v"))
 	var e api.Error
 	_ = json.Unmarshal(r.body, &e)
-	if r.code != http.StatusServiceUnavailable || !strings.Contains(e.Error, "quorum not reached: 2 of 3 replicas answered") {
-		t.Fatalf("got %d %s", r.code, r.body)
+	if r.code != http.StatusServiceUnavailable || !strings.Contains(e.Error, "quorum not reached: 2 of 3 replicas answered") ||
+		!strings.Contains(e.Error, "outcome unknown") || e.Outcome != api.OutcomeUnknown || r.outcome != api.OutcomeUnknown {
+		t.Fatalf("got %d %s (%s: %q); want 503 with an unknown outcome", r.code, r.body, api.OutcomeHeader, r.outcome)
+	}
+	if g := do(t, http.MethodGet, c.nodes[1], "q", "r=2", "", nil); g.code != http.StatusOK || string(g.body) != "v" {
+		t.Fatalf("read after the unknown outcome: %d %s; the write was applied", g.code, g.body)
 	}
 }
 

@@ -27,6 +27,9 @@ func runNode(args []string) error {
 	fs.IntVar(&cfg.ReadQuorum, "r", d.ReadQuorum, "default read quorum R")
 	fs.IntVar(&cfg.WriteQuorum, "w", d.WriteQuorum, "default write quorum W")
 	fs.DurationVar(&cfg.RequestTimeout, "timeout", d.RequestTimeout, "how long a coordinator waits for replicas")
+	fs.DurationVar(&cfg.TombstoneGrace, "tombstone-grace", d.TombstoneGrace,
+		"age after which a deletion found on every replica is removed from the store (negative: never)")
+	fs.DurationVar(&cfg.ClockOffset, "clock-offset", 0, "set this node's clock off by this much (for fault tests)")
 	fs.IntVar(&cfg.Coordinators, "coordinators", d.Coordinators, "coordinator actors on this node")
 	fs.StringVar(&cfg.Storage, "storage", d.Storage, "pebble or memory")
 	fs.StringVar(&cfg.DataDir, "data", "", "data directory (pebble storage)")
