@@ -13,6 +13,7 @@
 //	                   404: no value
 //	DELETE /kv/{key}   header X-Dynamo-Context (required); ?w=W
 //	GET    /status     JSON Status
+//	GET    /admin/local/{key}  this node's own copy of the key, JSON LocalCopy
 //
 // Errors are JSON Error with status 400 (malformed key or context), 413
 // (key or value over the limits), 503 (quorum not reached) or 504 (the
@@ -27,6 +28,28 @@ const ContextHeader = "X-Dynamo-Context"
 // KeyPrefix is the path prefix of keys; the rest of the path is the key,
 // URL-unescaped.
 const KeyPrefix = "/kv/"
+
+// LocalPrefix is the path prefix of the admin read of one replica's own
+// copy of a key: GET /admin/local/{key} answers LocalCopy, or 404 when the
+// node holds no replica of the key's partition.
+const LocalPrefix = "/admin/local/"
+
+// LocalCopy is what one replica holds for a key.
+type LocalCopy struct {
+	Node      string         `json:"node"`
+	Partition int            `json:"partition"`
+	Versions  []LocalVersion `json:"versions"` // none: the replica holds nothing
+	// Digest is equal on replicas holding the same versions; "" for none.
+	Digest string `json:"digest"`
+}
+
+// LocalVersion is one stored version (values in base64 in JSON).
+type LocalVersion struct {
+	Dot     string `json:"dot"`
+	Context string `json:"context"`
+	Deleted bool   `json:"deleted,omitempty"`
+	Value   []byte `json:"value,omitempty"`
+}
 
 // OutcomeHeader is set to OutcomeUnknown on the error reply of a write
 // that may have been applied all the same: the coordinating replica

@@ -27,6 +27,7 @@ func (h *httpAPI) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc(api.KeyPrefix, h.kv)
 	mux.HandleFunc("/status", h.status)
+	mux.HandleFunc(api.LocalPrefix, h.local)
 	mux.Handle("/metrics", h.n.metrics.handler())
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no such path %s: the API is /kv/{key} and /status", r.URL.Path))

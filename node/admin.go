@@ -1,0 +1,67 @@
+package node
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/dynamokv/dynamo/actors"
+	"github.com/dynamokv/dynamo/api"
+	"github.com/dynamokv/dynamo/messages"
+	"github.com/dynamokv/dynamo/version"
+)
+
+// local answers GET /admin/local/{key}: this node's own copy of a key, as
+// its vnode holds it, without asking any other replica. Operators and the
+// fault suite use it to see whether replicas agree.
+func (h *httpAPI) local(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		writeError(w, http.StatusMethodNotAllowed, "use GET "+api.LocalPrefix+"{key}")
+		return
+	}
+	key := strings.TrimPrefix(r.URL.Path, api.LocalPrefix)
+	if key == "" {
+		writeError(w, http.StatusBadRequest, "empty key: use "+api.LocalPrefix+"{key}")
+		return
+	}
+	n := h.n
+	p := n.ring.PartitionOf([]byte(key))
+	if !slices.Contains(n.vnodes, uint32(p)) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("node %s holds no replica of partition %d (its replicas: %s)",
+			n.cfg.ID, p, strings.Join(n.ring.PreferenceList(p), ", ")))
+		return
+	}
+	res, err := call(n.engine, actors.VnodePID(n.Address(), uint32(p)),
+		&messages.ReplicaGet{ReqID: 1, Partition: uint32(p), Key: []byte(key)}, n.cfg.RequestTimeout)
+	if err != nil {
+		writeError(w, http.StatusGatewayTimeout, fmt.Sprintf("vnode %d did not answer within %v", p, n.cfg.RequestTimeout))
+		return
+	}
+	reply, ok := res.(*messages.ReplicaGetReply)
+	if !ok {
+		writeError(w, http.StatusInternalServerError, fmt.Sprintf("vnode answered %T", res))
+		return
+	}
+	if reply.Err != "" {
+		writeError(w, http.StatusInternalServerError, reply.Err)
+		return
+	}
+	writeJSON(w, http.StatusOK, localCopy(n.cfg.ID, p, reply.Versions))
+}
+
+func localCopy(node string, p int, s version.Siblings) api.LocalCopy {
+	out := api.LocalCopy{Node: node, Partition: p, Versions: []api.LocalVersion{}}
+	for _, v := range s {
+		out.Versions = append(out.Versions, api.LocalVersion{
+			Dot: v.Dot.String(), Context: v.Context.String(), Deleted: v.Deleted, Value: v.Value,
+		})
+	}
+	// Sets are kept in canonical order, so equal sets encode alike.
+	if raw, err := s.MarshalBinary(); err == nil && len(s) > 0 {
+		out.Digest = strconv.FormatUint(xxhash.Sum64(raw), 16)
+	}
+	return out
+}
