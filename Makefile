@@ -4,7 +4,7 @@ BIN     := bin/dynamo
 NODES   ?= 5
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build run test bench fuzz lint clean
+.PHONY: build run test faults bench fuzz lint clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/dynamo
@@ -17,6 +17,12 @@ run: build
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 240s ./...
+
+# The fault-injection suite: every nemesis against 3 and 5 node processes on
+# hosts of their own (network namespaces, as root), then the history check.
+# FAULTSFLAGS passes flags, e.g. FAULTSFLAGS='-nodes 5 -nemesis kill,partition'.
+faults: build
+	$(GO) run ./faults/cmd/faults -bin $(BIN) $(FAULTSFLAGS)
 
 # Actor-level benchmarks: the transport against hollywood's remote, then the
 # key-value path through three node processes. bench/README.md holds the

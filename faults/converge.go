@@ -1,0 +1,146 @@
+package faults
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/dynamokv/dynamo/api"
+	ringpkg "github.com/dynamokv/dynamo/cluster"
+	"github.com/dynamokv/dynamo/faults/history"
+)
+
+// After the heal: read every key with R=N until every replica of every key
+// holds the same versions (read repair does the work; nothing else
+// reconciles replicas yet), then read every key through every node.
+
+// ringOf builds the ring a node reports, to know each key's replicas.
+func ringOf(ctx context.Context, hc *http.Client, base string) (*ringpkg.Ring, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/status", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var st api.Status
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(&st); err != nil {
+		return nil, fmt.Errorf("status of %s: %w", base, err)
+	}
+	ms := make([]ringpkg.Member, len(st.Members))
+	for i, m := range st.Members {
+		ms[i] = ringpkg.Member{ID: m.ID, Addr: m.Addr}
+	}
+	return ringpkg.NewRing(st.Partitions, st.Replicas, ms)
+}
+
+// parallel runs f for every index below n on a few goroutines.
+func parallel(n int, f func(i int)) {
+	const workers = 16
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				f(i)
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
+
+// converge repeats repair passes until no key's replicas differ or the
+// deadline passes, and returns how many keys still differ and how long it
+// took.
+func (r *run) converge(ctx context.Context, keys []string, limit time.Duration) (int, time.Duration, error) {
+	start := time.Now()
+	ring, err := ringOf(ctx, r.w.hc, r.c.httpURL(0))
+	if err != nil {
+		return 0, 0, err
+	}
+	index := map[string]int{}
+	for i, n := range r.c.nodes {
+		index[n.id] = i
+	}
+	nodes := len(r.c.nodes)
+	for {
+		// Each key read through a node of its own choosing, every replica
+		// asked: the stale ones are repaired.
+		parallel(len(keys), func(i int) { _, _, _ = r.w.read(i%nodes, keys[i], ring.Replicas()) })
+		differing := make([]bool, len(keys))
+		parallel(len(keys), func(i int) {
+			digests := map[string]bool{}
+			for _, id := range ring.KeyPreferenceList([]byte(keys[i])) {
+				d, err := r.localDigest(ctx, index[id], keys[i])
+				if err != nil {
+					d = "error: " + err.Error()
+				}
+				digests[d] = true
+			}
+			differing[i] = len(digests) > 1
+		})
+		n := 0
+		for _, d := range differing {
+			if d {
+				n++
+			}
+		}
+		if n == 0 || time.Since(start) > limit || ctx.Err() != nil {
+			return n, time.Since(start), nil
+		}
+	}
+}
+
+// localDigest returns the digest of node i's own copy of key.
+func (r *run) localDigest(ctx context.Context, i int, key string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.c.httpURL(i)+api.LocalPrefix+url.PathEscape(key), nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := r.w.hc.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("%d %s", resp.StatusCode, errorText(body))
+	}
+	var lc api.LocalCopy
+	if err := json.Unmarshal(body, &lc); err != nil {
+		return "", err
+	}
+	return lc.Digest, nil
+}
+
+// finalReads reads every key through every node at the default quorum.
+func (r *run) finalReads(keys []string) []history.FinalRead {
+	nodes := len(r.c.nodes)
+	out := make([]history.FinalRead, len(keys)*nodes)
+	parallel(len(out), func(i int) {
+		key, node := keys[i/nodes], i%nodes
+		elems, _, err := r.w.read(node, key, 0)
+		fr := history.FinalRead{Node: r.c.nodes[node].id, Key: key, Elements: elems}
+		if err != nil {
+			fr.Err = err.Error()
+		}
+		out[i] = fr
+	})
+	return out
+}
