@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/dynamokv/dynamo/client"
+	"github.com/dynamokv/dynamo/internal/ports"
 )
 
 // host keeps every benchmark socket on loopback.
@@ -186,18 +187,7 @@ func (c *Cluster) Stop() {
 }
 
 // freePorts returns n distinct loopback ports that were free a moment ago.
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-		if err != nil {
-			return nil, err
-		}
-		defer l.Close() // held until all are chosen, so none repeats
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
+func freePorts(n int) ([]int, error) { return ports.Free(host, n) }
 
 // tailBuffer keeps the last max bytes a node logged, for error reports.
 type tailBuffer struct {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/dynamokv/dynamo/api"
 	"github.com/dynamokv/dynamo/cluster"
+	"github.com/dynamokv/dynamo/internal/ports"
 )
 
 // These tests run the dynamo binary as real node processes on loopback.
@@ -60,20 +60,11 @@ type testCluster struct {
 // freePorts returns n distinct ports that were free a moment ago.
 func freePorts(t *testing.T, n int) []int {
 	t.Helper()
-	var ls []net.Listener
-	var ports []int
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	ps, err := ports.Free("127.0.0.1", n)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, l := range ls {
-		l.Close()
-	}
-	return ports
+	return ps
 }
 
 func startCluster(t *testing.T, n int, extra ...string) *testCluster {

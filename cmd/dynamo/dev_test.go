@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os/exec"
 	"strconv"
@@ -12,13 +11,18 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dynamokv/dynamo/internal/ports"
 )
 
 // `dynamo dev` is what `make run` calls: it must start the nodes, say where
 // they listen, serve requests, and stop every node on Ctrl-C.
 func TestDevStartsServesAndStopsACluster(t *testing.T) {
 	// Node i uses base+i: find bases whose three ports are all free.
-	peerBase, httpBase := freeBase(t, 3, 20000), freeBase(t, 3, 40000)
+	peerBase, httpBase := freeBase(t, 3), freeBase(t, 3)
+	for httpBase > peerBase-3 && httpBase < peerBase+3 { // the two runs must not overlap
+		httpBase = freeBase(t, 3)
+	}
 	cmd := exec.Command(binary, "dev", "--nodes", "3", "--storage", "memory",
 		"--peer-base", strconv.Itoa(peerBase), "--http-base", strconv.Itoa(httpBase),
 		"--data", t.TempDir())
@@ -134,25 +138,13 @@ func TestNodeRefusesBadFlagsWithClearErrors(t *testing.T) {
 	}
 }
 
-// freeBase returns a base in [from, from+20000) such that base+1..base+n
-// were all free a moment ago.
-func freeBase(t *testing.T, n, from int) int {
+// freeBase returns a base such that base+1..base+n were all free a
+// moment ago.
+func freeBase(t *testing.T, n int) int {
 	t.Helper()
-	for try := 0; try < 100; try++ {
-		base := from + (freePorts(t, 1)[0]+try*97)%20000
-		free := true
-		for i := 1; i <= n && free; i++ {
-			l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(base+i))
-			if err != nil {
-				free = false
-				continue
-			}
-			l.Close()
-		}
-		if free {
-			return base
-		}
+	base, err := ports.FreeRun("127.0.0.1", n)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no free port range found")
-	return 0
+	return base
 }
