@@ -67,9 +67,13 @@ type Ring struct {
 
 	owner []int32 // primary owner index per partition
 	width int     // length of every preference list: min(n, len(members))
-	pref  []int32 // q*width member indexes, preference list of p at p*width
-	ids   []string
-	fp    uint64
+	// The walk of partition p is its preference list followed by the next
+	// distinct members met walking the ring on, up to min(2n, members):
+	// the stand-ins of a sloppy quorum.
+	walkWidth int
+	walk      []int32 // q*walkWidth member indexes, walk of p at p*walkWidth
+	ids       []string
+	fp        uint64
 }
 
 // NewRing builds the ring for q partitions, n replicas and the ordered
@@ -116,41 +120,42 @@ func NewRing(q, n int, members []Member) (*Ring, error) {
 		index:   index,
 		width:   min(n, len(members)),
 	}
+	r.walkWidth = min(2*n, len(members))
 	r.owner = assign(q, r.members)
 	r.buildPreferences()
 	r.fp = fingerprint(q, n, r.members)
 	return r, nil
 }
 
-// buildPreferences precomputes every preference list so lookups never
-// allocate; q*n entries is small.
+// buildPreferences precomputes every walk, preference lists included, so
+// lookups never allocate; q*2n entries is small.
 func (r *Ring) buildPreferences() {
 	s := len(r.members)
-	r.pref = make([]int32, 0, r.q*r.width)
+	r.walk = make([]int32, 0, r.q*r.walkWidth)
 	seen := make([]int, s) // partition+1 that last collected each member
 	for p := 0; p < r.q; p++ {
 		stamp := p + 1
 		got := 0
-		for i := 0; i < r.q && got < r.width; i++ {
+		for i := 0; i < r.q && got < r.walkWidth; i++ {
 			o := r.owner[(p+i)&(r.q-1)]
 			if seen[o] != stamp {
 				seen[o] = stamp
-				r.pref = append(r.pref, o)
+				r.walk = append(r.walk, o)
 				got++
 			}
 		}
 		// With more members than partitions some own nothing; they still
 		// count toward N, taken in list order, so every list is full.
-		for m := 0; m < s && got < r.width; m++ {
+		for m := 0; m < s && got < r.walkWidth; m++ {
 			if seen[m] != stamp {
 				seen[m] = stamp
-				r.pref = append(r.pref, int32(m))
+				r.walk = append(r.walk, int32(m))
 				got++
 			}
 		}
 	}
-	r.ids = make([]string, len(r.pref))
-	for i, m := range r.pref {
+	r.ids = make([]string, len(r.walk))
+	for i, m := range r.walk {
 		r.ids[i] = r.members[m].ID
 	}
 }
@@ -218,7 +223,19 @@ func (r *Ring) Owner(p int) string {
 // It panics if p is not in [0, Partitions()).
 func (r *Ring) PreferenceList(p int) []string {
 	r.check(p)
-	lo, hi := p*r.width, (p+1)*r.width
+	lo := p * r.walkWidth
+	return r.ids[lo : lo+r.width : lo+r.width]
+}
+
+// Walk returns partition p's preference list followed by the next distinct
+// members met walking the ring on, min(2N, members) in all: in a sloppy
+// quorum, the first N of them that are up take the writes, those past the
+// preference list standing in for the members of it that are down. The
+// slice is shared as PreferenceList's is. It panics if p is not in
+// [0, Partitions()).
+func (r *Ring) Walk(p int) []string {
+	r.check(p)
+	lo, hi := p*r.walkWidth, (p+1)*r.walkWidth
 	return r.ids[lo:hi:hi]
 }
 
@@ -235,7 +252,7 @@ func (r *Ring) InPreferenceList(p int, id string) bool {
 	if !ok || p < 0 || p >= r.q {
 		return false
 	}
-	for _, o := range r.pref[p*r.width : (p+1)*r.width] {
+	for _, o := range r.walk[p*r.walkWidth : p*r.walkWidth+r.width] {
 		if int(o) == m {
 			return true
 		}

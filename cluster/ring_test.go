@@ -294,6 +294,16 @@ func checkPreferences(t *testing.T, name string, r *Ring) {
 				t.Fatalf("%s: InPreferenceList(%d, %s) = false", name, p, id)
 			}
 		}
+		walk := r.Walk(p)
+		if len(walk) != min(2*r.Replicas(), s) || !slices.Equal(walk[:len(pl)], pl) {
+			t.Fatalf("%s: Walk(%d) = %v: want min(2N, S) members starting with %v", name, p, walk, pl)
+		}
+		for _, id := range walk[len(pl):] {
+			if seen[id] {
+				t.Fatalf("%s: Walk(%d) = %v repeats %s", name, p, walk, id)
+			}
+			seen[id] = true
+		}
 		// Spreading: when there is more than one member, nobody owns two
 		// neighbouring partitions.
 		if s > 1 && r.Owner(p) == r.Owner((p+1)%q) {

@@ -10,6 +10,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dynamokv/dynamo/messages"
@@ -70,9 +71,10 @@ type outConn struct {
 	dead    chan struct{}
 	readErr error // set before dead is closed
 	stop    func() bool
+	heard   *atomic.Int64 // nanotime of the last frame read, the peer's
 }
 
-func (t *TCP) dial(addr string, hello []byte) (*outConn, error) {
+func (t *TCP) dial(addr string, hello []byte, heard *atomic.Int64) (*outConn, error) {
 	ctx, cancel := context.WithTimeout(t.ctx, t.cfg.DialTimeout)
 	defer cancel()
 	var d net.Dialer
@@ -100,7 +102,7 @@ func (t *TCP) dial(addr string, hello []byte) (*outConn, error) {
 		_ = raw.Close()
 		return nil, fmt.Errorf("write hello: %w", err)
 	}
-	c := &outConn{raw: raw, conn: conn, acked: make(chan struct{}), dead: make(chan struct{})}
+	c := &outConn{raw: raw, conn: conn, acked: make(chan struct{}), dead: make(chan struct{}), heard: heard}
 	c.stop = context.AfterFunc(t.ctx, func() { _ = raw.Close() })
 	t.wg.Add(1) // the calling writer is tracked, so the count is not zero here
 	go c.readLoop(t)

@@ -112,6 +112,7 @@ func (c *outConn) readLoop(t *TCP) {
 			_ = c.raw.Close() // unblocks a writer stuck on a dead peer
 			return
 		}
+		c.heard.Store(nanotime())
 		if acked {
 			continue // a heartbeat: its arrival was all it had to say
 		}

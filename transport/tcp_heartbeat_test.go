@@ -186,3 +186,33 @@ func TestTCPListenerAnswersHello(t *testing.T) {
 		t.Fatalf("five heartbeats took %v", el)
 	}
 }
+
+// LastHeard moves with every heartbeat of a live peer and stops with a
+// hung one: it is what a failure detector judges peers by.
+func TestLastHeardFollowsHeartbeats(t *testing.T) {
+	a, ea := newTestNode(t, beatConfig())
+	b, eb := newTestNode(t, TCPConfig{})
+	spawnSink(eb, "s")
+	ea.Send(actor.NewPID(b.Address(), "sink/s"), &messages.Blob{Seq: 1})
+	heard := func(addr string) time.Time {
+		for _, p := range a.Stats().Peers {
+			if p.Addr == addr {
+				return p.LastHeard
+			}
+		}
+		return time.Time{}
+	}
+	var first time.Time
+	eventually(t, 5*time.Second, func() bool { first = heard(b.Address()); return !first.IsZero() }, "a hears from b")
+	eventually(t, 5*time.Second, func() bool { return heard(b.Address()).Sub(first) >= 200*time.Millisecond }, "a hears b's next heartbeats")
+	if d := time.Since(heard(b.Address())); d > time.Second {
+		t.Fatalf("last heard %v ago from a live peer beating every 100ms", d)
+	}
+
+	hung := newSilentPeer(t)
+	ea.Send(actor.NewPID(hung.l.Addr().String(), "x/y"), &messages.Blob{Seq: 1})
+	eventually(t, 5*time.Second, func() bool { return hung.hellos.Load() > 0 }, "a dialled the hung peer")
+	if h := heard(hung.l.Addr().String()); !h.IsZero() {
+		t.Fatalf("heard from a peer that never wrote, at %v", h)
+	}
+}

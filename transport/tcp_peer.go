@@ -75,6 +75,11 @@ type peer struct {
 	room chan struct{}
 
 	lastWrite atomic.Int64 // nanotime of the writer's last completed write
+	// lastHeard is the nanotime of the last frame read from the peer on
+	// our connection (its hello-ack and heartbeats): what a failure
+	// detector judges it by. reason is why it last went down.
+	lastHeard atomic.Int64
+	reason    string // under mu
 	// used is set by every Send and cleared by the writer while the peer
 	// is down, to tell an idle down peer (see tcp_idle.go). A flag rather
 	// than a timestamp: while set, Send only reads it.
@@ -229,6 +234,9 @@ func (p *peer) markUp() {
 
 // markDown raises PeerDown only on a change: from up, or the first failure.
 func (p *peer) markDown(err error) {
+	p.mu.Lock()
+	p.reason = err.Error()
+	p.mu.Unlock()
 	if prev := p.setState(stateDown); prev == stateUp || prev == stateNew {
 		p.t.log.Info().Str("peer", p.addr).Err(err).Msg("peer down")
 		p.t.broadcast(PeerDown{Addr: p.addr, Reason: err.Error()})
@@ -249,7 +257,7 @@ func (p *peer) run() {
 	var idle idleClock
 	for t.ctx.Err() == nil {
 		t.dials.Add(1)
-		c, err := t.dial(p.addr, hello)
+		c, err := t.dial(p.addr, hello, &p.lastHeard)
 		if err != nil {
 			t.dialFailures.Add(1)
 			t.log.Debug().Str("peer", p.addr).Err(err).Msg("dial failed")
@@ -359,8 +367,11 @@ func (p *peer) serve(c *outConn) error {
 
 func (p *peer) stats() PeerStats {
 	p.mu.Lock()
-	s := PeerStats{Addr: p.addr, Up: p.state == stateUp, Queued: p.queued()}
+	s := PeerStats{Addr: p.addr, Up: p.state == stateUp, Queued: p.queued(), Reason: p.reason}
 	p.mu.Unlock()
+	if h := p.lastHeard.Load(); h != 0 {
+		s.LastHeard = epoch.Add(time.Duration(h))
+	}
 	s.Sent = p.sent.Load()
 	s.Dropped = p.dropped.Load()
 	return s

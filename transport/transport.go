@@ -16,6 +16,8 @@
 package transport
 
 import (
+	"time"
+
 	"github.com/anthdm/hollywood/actor"
 )
 
@@ -62,4 +64,9 @@ type PeerStats struct {
 	Queued  int // bytes waiting in the peer's queue
 	Sent    uint64
 	Dropped uint64
+	// LastHeard is when a frame last arrived from the peer on our
+	// connection to it (its heartbeats), zero if never; Reason is why it
+	// last went down.
+	LastHeard time.Time
+	Reason    string
 }
