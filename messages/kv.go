@@ -24,15 +24,24 @@ const (
 // ClientPut is sent by a client (the HTTP API, the native client) to a
 // coordinator actor of any node, to store Value under Key, or a tombstone
 // when Delete is set. The coordinator answers the sender with
-// ClientPutReply. A coordinator on a node outside the key's preference list
-// forwards the request, sender unchanged, to a coordinator on a node in it.
+// ClientPutReply.
+//
+// A coordinator on a node that is not among the key's targets (the first
+// N members of its partition's walk it does not suspect) forwards the
+// request, sender unchanged, to a coordinator of the first target, naming
+// the write (ID) and itself (Origin). The target asks the origin with
+// PutTake before coordinating it and goes on only on PutGo; the origin
+// tries the next target when none asks in time (see package protocol).
 type ClientPut struct {
 	Key     []byte        `msgpack:"k"`
 	Value   []byte        `msgpack:"v"`
 	Context version.Clock `msgpack:"c"` // the context of the versions the client read; empty for a blind write
 	Delete  bool          `msgpack:"d"`
-	W       int           `msgpack:"w"` // 0: the node's default
-	Hops    int           `msgpack:"h"` // forwards so far; bounded to stop loops
+	W       int           `msgpack:"w"`  // 0: the node's default
+	PW      int           `msgpack:"pw"` // acknowledgements needed from home nodes (not stand-ins); 0: none
+	Hops    int           `msgpack:"h"`  // forwards so far; bounded to stop loops
+	ID      uint64        `msgpack:"id"` // set by the node that forwarded it first
+	Origin  string        `msgpack:"o"`  // that node's peer address
 }
 
 // ClientPutReply answers ClientPut. Status is StatusOK with a context for
@@ -64,7 +73,8 @@ type ClientPutReply struct {
 // Key. The coordinator answers the sender with ClientGetReply.
 type ClientGet struct {
 	Key []byte `msgpack:"k"`
-	R   int    `msgpack:"r"` // 0: the node's default
+	R   int    `msgpack:"r"`  // 0: the node's default
+	PR  int    `msgpack:"pr"` // answers needed from home nodes (not stand-ins); 0: none
 }
 
 // ClientGetReply answers ClientGet. Status is StatusOK with at least one
@@ -82,8 +92,12 @@ type ClientGetReply struct {
 // replicates the key's partition: the vnode makes the new version (its own
 // node's clock entry advanced past every version it holds), stores it, and
 // answers CoordinatePutDone. The coordinator then sends the vnode's whole
-// sibling set to the other replicas with ReplicaPut.
+// sibling set to the other targets with ReplicaPut or HintPut. A node that
+// coordinates as a stand-in (none of the key's home nodes is up) sends it
+// with Home set to its own hint buffer instead, which keeps the version as
+// a hint for Home.
 type CoordinatePut struct {
+	Home      string        `msgpack:"o"`
 	ReqID     uint64        `msgpack:"i"`
 	Partition uint32        `msgpack:"p"`
 	Key       []byte        `msgpack:"k"`
@@ -173,4 +187,49 @@ type ReplicaReap struct {
 	Partition uint32        `msgpack:"p"`
 	Key       []byte        `msgpack:"k"`
 	Dots      []version.Dot `msgpack:"d"`
+}
+
+// HintPut is sent by a coordinator to the hint buffer of a stand-in: keep
+// Versions, merged with what it holds, as a hint for the key's home node
+// Home, and hand them to Home's vnode once Home is up again. The buffer
+// answers ReplicaPutAck when ReqID is not zero; a buffer over its bounds
+// answers with Err, and the write counts one acknowledgement less.
+type HintPut struct {
+	ReqID     uint64           `msgpack:"i"`
+	Home      string           `msgpack:"o"`
+	Partition uint32           `msgpack:"p"`
+	Key       []byte           `msgpack:"k"`
+	Versions  version.Siblings `msgpack:"v"`
+}
+
+// HintGet is sent by a coordinator to the hint buffer of a stand-in among
+// a read's targets; it answers ReplicaGetReply with what it holds for the
+// key as a hint for Home (none when nothing), so a client reads its own
+// write across the failure of the key's home nodes.
+type HintGet struct {
+	ReqID     uint64 `msgpack:"i"`
+	Home      string `msgpack:"o"`
+	Partition uint32 `msgpack:"p"`
+	Key       []byte `msgpack:"k"`
+}
+
+// PutTake is sent by the coordinator that received a forwarded ClientPut
+// to a coordinator of the write's origin, before coordinating it: may I?
+// The origin answers PutGo to the first that asks and PutAbort to any
+// other, or to a write it no longer tracks.
+type PutTake struct {
+	ID   uint64 `msgpack:"id"`
+	Node string `msgpack:"n"` // the asker's member ID
+	Addr string `msgpack:"a"` // the asker's peer address
+}
+
+// PutGo answers PutTake: coordinate the write.
+type PutGo struct {
+	ID uint64 `msgpack:"id"`
+}
+
+// PutAbort answers PutTake: another target took the write, or the origin
+// gave up on it; drop it, and answer nobody (the origin answered).
+type PutAbort struct {
+	ID uint64 `msgpack:"id"`
 }

@@ -20,6 +20,11 @@ const (
 	TagReplicaGet        Tag = 18
 	TagReplicaGetReply   Tag = 19
 	TagReplicaReap       Tag = 20
+	TagHintPut           Tag = 21
+	TagHintGet           Tag = 22
+	TagPutTake           Tag = 23
+	TagPutGo             Tag = 24
+	TagPutAbort          Tag = 25
 
 	TagClusterHello Tag = 30
 	TagHeartbeat    Tag = 31 // transport liveness, listener → dialer
@@ -43,6 +48,11 @@ func init() {
 	registerAs[ReplicaGet](TagReplicaGet, false)
 	registerAs[ReplicaGetReply](TagReplicaGetReply, false)
 	registerAs[ReplicaReap](TagReplicaReap, false)
+	registerAs[HintPut](TagHintPut, false)
+	registerAs[HintGet](TagHintGet, false)
+	registerAs[PutTake](TagPutTake, false)
+	registerAs[PutGo](TagPutGo, false)
+	registerAs[PutAbort](TagPutAbort, false)
 
 	registerAs[ClusterHello](TagClusterHello, false)
 	registerAs[Heartbeat](TagHeartbeat, false)
