@@ -92,9 +92,9 @@ type flight struct {
 
 // Book is the state of one node's hints.
 type Book struct {
-	lim    Limits
-	homes  map[string]*home
-	nextID uint64
+	lim     Limits
+	homes   map[string]*home
+	nextID  uint64
 	tokens  float64
 	last    int64 // when tokens were last refilled
 	started bool
