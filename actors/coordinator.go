@@ -10,8 +10,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 	"github.com/dynamokv/dynamo/cluster"
 	"github.com/dynamokv/dynamo/messages"
-	"github.com/dynamokv/dynamo/quorum"
-	"github.com/dynamokv/dynamo/version"
+	"github.com/dynamokv/dynamo/protocol"
 	"github.com/rs/zerolog"
 )
 
@@ -23,9 +22,12 @@ const CoordinatorKind = "coord"
 // configuration gives none.
 const DefaultCoordinatorTimeout = time.Second
 
-// MaxForwardHops bounds forwarding: a put that reaches a node outside the
-// key's preference list after more forwards than this is refused, since
-// only nodes that disagree about the ring could bounce it that long.
+// DefaultForwardWait is how long a forwarded put's target has to take it
+// before the next target is tried.
+const DefaultForwardWait = 250 * time.Millisecond
+
+// MaxForwardHops bounds forwarding: nodes whose views of who is up
+// disagree could otherwise bounce a put between them.
 const MaxForwardHops = 2
 
 // CoordinatorID returns the actor ID (actor.WithID) of coordinator i.
@@ -53,13 +55,21 @@ type CoordinatorConfig struct {
 	ReadQuorum, WriteQuorum int           // defaults for requests that give R or W as 0
 	Timeout                 time.Duration // wait for replica answers; 0 means DefaultCoordinatorTimeout
 	Log                     zerolog.Logger
-	// Down, when set, reports peers known to be down, so a forwarded put
-	// skips them. It is called inside Receive and must not block.
-	Down func(nodeID string) bool
+	// Suspected, when set, reports the members this node's failure
+	// detector suspects: requests go to the first N members of a key's
+	// walk that it does not (a sloppy quorum). It is called inside
+	// Receive and must not block.
+	Suspected func(nodeID string) bool
+	// Detector, when set, hears of every target that left a request
+	// unanswered until its timer (Unanswered).
+	Detector *actor.PID
 	// Coordinators is how many coordinators each node runs: a forwarded
 	// put goes to CoordinatorFor(key, Coordinators) on its target. 0
 	// forwards to coordinator 0, which every node runs.
 	Coordinators int
+	// ForwardWait is how long a forwarded put's target has to take it;
+	// 0 means DefaultForwardWait.
+	ForwardWait time.Duration
 	// MaxKeySize and MaxValueSize bound what a client may store, in
 	// bytes; larger requests are answered 413. 0 means no bound. They are
 	// checked here, not only by the HTTP API, so native clients meet the
@@ -72,7 +82,7 @@ type CoordinatorConfig struct {
 	// means none.
 	MaxReplyBytes int
 	// TombstoneGrace is how old a deletion must be before a read that
-	// finds it, alone and the same, on every replica collects it
+	// finds it, alone and the same, on every home node collects it
 	// (ReplicaReap). It must outlast anything that may still bring an
 	// older version of the key: hints, a replica down or partitioned
 	// away. 0 never collects tombstones.
@@ -96,7 +106,10 @@ type CoordinatorStatsRequest struct{}
 type CoordinatorStats struct {
 	Open        int    // requests still waiting for replica answers or their timer
 	Puts, Gets  uint64 // client requests coordinated here
-	Forwarded   uint64 // puts sent on to a node in the key's preference list
+	Forwarded   uint64 // puts sent on to a target
+	Aborted     uint64 // forwarded puts dropped: the origin gave them to another target, or never said
+	StandIn     uint64 // puts coordinated as a stand-in: no home node was up
+	Hinted      uint64 // replicas sent to stand-ins as hints
 	Rejected    uint64 // requests answered 400
 	TooLarge    uint64 // requests answered 413
 	Unavailable uint64 // requests answered 503
@@ -105,10 +118,10 @@ type CoordinatorStats struct {
 	Reaps       uint64 // keys whose tombstones a read found collectable
 }
 
-// Coordinator runs client puts and gets as protocols over the vnodes of a
-// key's preference list. All its waits are state in its request table,
-// ended by answers or by a timer message it sends itself, so it never
-// blocks and one slow replica delays no other request.
+// Coordinator runs client puts and gets: the decisions are the pure cores
+// of package protocol; the actor routes a request, executes the actions
+// the cores return, and feeds them answers and timer messages. It never
+// blocks: every wait is an entry of its request table.
 type Coordinator struct {
 	cfg     CoordinatorConfig
 	log     zerolog.Logger
@@ -117,44 +130,65 @@ type Coordinator struct {
 	self    *actor.PID
 	nextID  uint64
 	open    map[uint64]*request
-	stats   CoordinatorStats
+	// forwards are puts this node forwarded, by write ID, until a target
+	// takes one; taking are forwarded puts this node waits to be given.
+	forwards map[uint64]*request
+	taking   map[uint64]*request
+	stats    CoordinatorStats
 }
 
-// request is one client request in flight. Exactly one of write and read
-// is set.
+// request is one client request in flight: a put, a get, a put this node
+// forwarded (fwd) or a forwarded put it waits to be given (waitingGo).
 type request struct {
-	id        uint64
-	client    *actor.PID // nil: nobody to answer
+	id        uint64 // the request table's key; the write ID of forwards
+	client    *actor.PID
 	key       []byte
 	partition uint32
-	replicas  []string // the preference list, shared with the ring
 	timer     *time.Timer
+	msg       *messages.ClientPut // the write, for puts
 
-	write        *quorum.Tally
-	replyContext version.Clock // the client's next context, from the local vnode
-	sent         bool          // the local vnode's set was sent to the other replicas
-
-	read *quorum.Read
+	put       *protocol.Put
+	get       *protocol.Get
+	fwd       *protocol.Forward
+	waitingGo bool
 }
 
 // timeoutMsg is the timer message a coordinator sends itself. It never
 // leaves the process, so it is not registered for the wire.
-type timeoutMsg struct{ id uint64 }
+type timeoutMsg struct {
+	id   uint64
+	kind timerKind
+}
+
+type timerKind int8
+
+const (
+	timerRequest timerKind = iota
+	timerForward
+	timerTake
+)
 
 // NewCoordinator returns the producer of a coordinator.
 func NewCoordinator(cfg CoordinatorConfig) actor.Producer {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultCoordinatorTimeout
 	}
+	if cfg.ForwardWait <= 0 {
+		cfg.ForwardWait = DefaultForwardWait
+	}
 	if cfg.Now == nil {
 		cfg.Now = func() int64 { return time.Now().UnixNano() }
+	}
+	if cfg.Suspected == nil {
+		cfg.Suspected = func(string) bool { return false }
 	}
 	log := cfg.Log.With().Str("node", cfg.Node).Logger()
 	return func() actor.Receiver {
 		// Request ids start at a random point so that answers still in
 		// flight from before a restart cannot match the new requests:
 		// answers carry nothing else that ties them to a request.
-		co := &Coordinator{cfg: cfg, log: log, open: make(map[uint64]*request), nextID: rand.Uint64N(1 << 62)}
+		co := &Coordinator{cfg: cfg, log: log, open: map[uint64]*request{}, nextID: rand.Uint64N(1 << 62),
+			forwards: map[uint64]*request{}, taking: map[uint64]*request{}}
 		if m, ok := cfg.Ring.Member(cfg.Node); ok {
 			co.selfAdr = m.Addr
 		}
@@ -175,57 +209,69 @@ func (co *Coordinator) Receive(c *actor.Context) {
 		co.clientGet(c, m)
 	case *messages.ReplicaGetReply:
 		co.replicaGetReply(c, m)
+	case *messages.PutTake:
+		co.putTake(c, m)
+	case *messages.PutGo:
+		co.putGo(c, m)
+	case *messages.PutAbort:
+		co.putAbort(m)
 	case *timeoutMsg:
-		co.timeout(c, m.id)
+		co.timeout(c, m)
 	case *CoordinatorStatsRequest:
 		s := co.stats
-		s.Open = len(co.open)
+		s.Open = len(co.open) + len(co.forwards) + len(co.taking)
 		c.Respond(&s)
 	case actor.Initialized:
 		co.engine, co.self = c.Engine(), c.PID()
 	case actor.Started:
 	case actor.Stopped:
-		for id, r := range co.open {
-			r.timer.Stop()
-			delete(co.open, id)
+		for _, table := range []map[uint64]*request{co.open, co.forwards, co.taking} {
+			for id, r := range table {
+				r.timer.Stop()
+				delete(table, id)
+			}
 		}
 	default:
 		co.log.Warn().Str("message", messages.NameOf(m)).Str("peer", peer(c)).Msg("coordinator: unexpected message dropped")
 	}
 }
 
-// begin registers a request and starts its timer.
-func (co *Coordinator) begin(c *actor.Context, key []byte, p int, replicas []string) *request {
+// targets returns the first N members of partition p's walk that this
+// node does not suspect; it never suspects itself.
+func (co *Coordinator) targets(p int) []protocol.Target {
+	return protocol.Targets(co.cfg.Ring.Walk(p), co.cfg.Ring.Replicas(), func(id string) bool {
+		return id != co.cfg.Node && co.cfg.Suspected(id)
+	})
+}
+
+// begin registers a request of client under a new id and starts its
+// timer.
+func (co *Coordinator) begin(c *actor.Context, client *actor.PID, key []byte, p int) *request {
 	co.nextID++
 	if co.nextID == 0 { // zero is the id of read repair, which expects no answer
 		co.nextID++
 	}
-	id := co.nextID
-	r := &request{
-		id:        id,
-		client:    c.Sender(),
-		key:       key,
-		partition: uint32(p),
-		replicas:  replicas,
-	}
+	r := &request{id: co.nextID, client: client, key: key, partition: uint32(p)}
+	co.open[r.id] = r
+	co.arm(c, r, timerRequest, co.cfg.Timeout)
+	return r
+}
+
+// arm (re)starts r's timer.
+func (co *Coordinator) arm(c *actor.Context, r *request, kind timerKind, d time.Duration) {
 	engine, self := co.engine, co.self
 	if engine == nil { // Initialized always comes first; this guards hand-built tests
 		engine, self = c.Engine(), c.PID()
 	}
-	r.timer = time.AfterFunc(co.cfg.Timeout, func() { engine.Send(self, &timeoutMsg{id: id}) })
-	co.open[id] = r
-	return r
-}
-
-// finish ends a request: later answers to it count as late.
-func (co *Coordinator) finish(r *request) {
-	r.timer.Stop()
-	delete(co.open, r.id)
+	if r.timer != nil {
+		r.timer.Stop()
+	}
+	id := r.id
+	r.timer = time.AfterFunc(d, func() { engine.Send(self, &timeoutMsg{id: id, kind: kind}) })
 }
 
 // lookup finds the open request an answer belongs to; an answer to an
-// ended request is counted as late, and dropped unless it reports a write
-// (see replicateLate).
+// ended request is counted as late.
 func (co *Coordinator) lookup(id uint64, from string) *request {
 	r := co.open[id]
 	if r == nil {
@@ -235,55 +281,107 @@ func (co *Coordinator) lookup(id uint64, from string) *request {
 	return r
 }
 
-func (co *Coordinator) timeout(c *actor.Context, id uint64) {
-	r := co.open[id]
-	if r == nil {
-		return // finished before its timer fired
-	}
-	switch {
-	case r.write != nil:
-		if r.write.Timeout() == quorum.Failed {
-			co.unavailable(c, r, r.write.TimeoutError(co.cfg.Timeout))
+func (co *Coordinator) timeout(c *actor.Context, m *timeoutMsg) {
+	switch m.kind {
+	case timerForward:
+		if r := co.forwards[m.id]; r != nil {
+			co.run(c, r, r.fwd.Expire())
 		}
-		if e := co.debug(r); e != nil {
-			e.Strs("waiting", r.write.Waiting()).Msg("coordinator: put ended without every replica's ack")
+	case timerTake:
+		if r := co.taking[m.id]; r != nil {
+			delete(co.taking, m.id)
+			co.stats.Aborted++
+			co.log.Debug().Uint64("write", m.id).Msg("coordinator: forwarded put never given; dropped")
 		}
-		co.finish(r)
-	case r.read != nil:
-		if r.read.Timeout() == quorum.Failed {
-			co.unavailable(c, r, r.read.Tally().TimeoutError(co.cfg.Timeout))
+	default:
+		r := co.open[m.id]
+		if r == nil {
+			return // finished before its timer fired
 		}
-		co.closeGet(c, r)
+		if r.put != nil {
+			co.run(c, r, r.put.Expire())
+			if co.open[r.id] == r {
+				// The local write has not answered: it may still, and is
+				// then sent on; this is the last wait for it.
+				co.arm(c, r, timerRequest, 10*co.cfg.Timeout)
+			}
+			return
+		}
+		co.run(c, r, r.get.Expire())
 	}
 }
 
-// addr returns the peer address of member id; a member missing from the
-// ring can only come from a preference list of another ring, which the
-// caller reports as a failed replica.
+// addr returns the peer address of member id.
 func (co *Coordinator) addr(id string) (string, bool) {
 	m, ok := co.cfg.Ring.Member(id)
 	return m.Addr, ok
 }
 
-// reply answers r's client. The tallies decide at most once, so no client
-// is answered twice.
-func (co *Coordinator) reply(c *actor.Context, r *request, msg any) {
-	if r.client != nil {
-		c.Engine().Send(r.client, msg)
+// run executes what a core decided.
+func (co *Coordinator) run(c *actor.Context, r *request, actions []protocol.Action) {
+	for _, a := range actions {
+		switch a := a.(type) {
+		case protocol.WriteLocal:
+			co.writeLocal(c, r, a)
+		case protocol.Replicate:
+			co.replicate(c, r, a)
+		case protocol.Read:
+			co.read(c, r, a)
+		case protocol.Repair:
+			if addr, ok := co.addr(a.Node); ok {
+				c.Send(VnodePID(addr, r.partition), &messages.ReplicaPut{Partition: r.partition, Key: r.key, Versions: a.Versions})
+				co.stats.Repairs++
+			}
+		case protocol.Reap:
+			msg := &messages.ReplicaReap{Partition: r.partition, Key: r.key, Dots: a.Dots}
+			for _, id := range a.Nodes {
+				if addr, ok := co.addr(id); ok {
+					c.Send(VnodePID(addr, r.partition), msg)
+				}
+			}
+			co.stats.Reaps++
+		case protocol.PutReply:
+			co.putReply(c, r, a)
+		case protocol.GetReply:
+			co.getReply(c, r, a)
+		case protocol.Unanswered:
+			if co.cfg.Detector != nil {
+				for _, id := range a.Nodes {
+					c.Send(co.cfg.Detector, &Unanswered{Node: id})
+				}
+			}
+			if e := co.debug(r); e != nil {
+				e.Strs("waiting", a.Nodes).Msg("coordinator: request ended without every target's answer")
+			}
+		case protocol.SendForward:
+			co.sendForward(c, r, a.To)
+		case protocol.Go:
+			if addr := a.To; addr != "" {
+				c.Send(CoordinatorPID(addr, CoordinatorFor(r.key, co.cfg.Coordinators)), &messages.PutGo{ID: r.id})
+			}
+		case protocol.Finish:
+			co.finish(r)
+		}
 	}
 }
 
-// unavailable answers a request whose quorum was not reached. For a
-// write that is an unknown outcome: the local vnode was asked to store it
-// before any other replica, and has stored it or may still.
-func (co *Coordinator) unavailable(c *actor.Context, r *request, why string) {
-	co.stats.Unavailable++
-	co.debug(r).Str("err", why).Msg("coordinator: request unavailable")
-	if r.write != nil {
-		co.reply(c, r, &messages.ClientPutReply{Status: messages.StatusUnavailable, Unknown: true,
-			Err: "outcome unknown, the write may have been applied: " + why})
-	} else {
-		co.reply(c, r, &messages.ClientGetReply{Status: messages.StatusUnavailable, Err: why})
+// finish ends a request: later answers to it count as late.
+func (co *Coordinator) finish(r *request) {
+	r.timer.Stop()
+	switch {
+	case r.fwd != nil:
+		delete(co.forwards, r.id)
+	case r.waitingGo:
+		delete(co.taking, r.id)
+	default:
+		delete(co.open, r.id)
+	}
+}
+
+// reply answers r's client.
+func (co *Coordinator) reply(c *actor.Context, r *request, msg any) {
+	if r.client != nil {
+		c.Engine().Send(r.client, msg)
 	}
 }
 

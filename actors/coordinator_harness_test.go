@@ -128,7 +128,7 @@ func newTestCluster(tb testing.TB, spec clusterSpec) *testCluster {
 		for i := 0; i < spec.coordinators; i++ {
 			cfg := actors.CoordinatorConfig{
 				Node: m.ID, Ring: ring, ReadQuorum: spec.r, WriteQuorum: spec.w,
-				Timeout: spec.timeout, Log: log, Down: n.isDown, Coordinators: spec.coordinators,
+				Timeout: spec.timeout, Log: log, Suspected: n.isDown, Coordinators: spec.coordinators,
 			}
 			if spec.coord != nil {
 				spec.coord(&cfg)
@@ -150,6 +150,11 @@ func (tc *testCluster) spawnVnodes(n *testNode, dotNode string) {
 		dotNode = n.id
 	}
 	dots := version.NewDotSource(dotNode)
+	hints := n.sup.Spawn(n.engine, actors.NewHints(actors.HintsConfig{Node: n.id, Ring: tc.ring, Store: n.store,
+		Dots: dots, Up: func(home string) bool { return !n.isDown(home) }, Log: zerolog.Nop()}),
+		actors.HintsKind, actor.WithID(actors.HintsID))
+	n.vnodes = append(n.vnodes, hints)
+	n.pids = append(n.pids, hints)
 	for _, p := range tc.ring.PartitionsOf(n.id) {
 		cfg := actors.VnodeConfig{Node: n.id, Dots: dots, Partition: uint32(p), Store: n.store, Log: zerolog.Nop()}
 		if tc.spec.vnode != nil {
@@ -279,6 +284,10 @@ func (tc *testCluster) stats(i int) actors.CoordinatorStats {
 		sum.Unavailable += s.Unavailable
 		sum.Late += s.Late
 		sum.Repairs += s.Repairs
+		sum.Reaps += s.Reaps
+		sum.StandIn += s.StandIn
+		sum.Hinted += s.Hinted
+		sum.Aborted += s.Aborted
 	}
 	return sum
 }

@@ -2,21 +2,23 @@ package actors
 
 import (
 	"fmt"
-	"slices"
+	"math/rand/v2"
 
 	"github.com/anthdm/hollywood/actor"
 	"github.com/dynamokv/dynamo/messages"
+	"github.com/dynamokv/dynamo/protocol"
 	"github.com/dynamokv/dynamo/quorum"
 	"github.com/dynamokv/dynamo/version"
 )
 
-// The put protocol: the coordinator must be a replica of the key, because
-// the new version's dot is its own node's counter and only the node's
-// vnode knows the counters it used. So the local vnode writes first
-// (CoordinatePut), which counts as the first ack; its sibling set then
-// goes to the other replicas (ReplicaPut) and the client is answered at W
-// acks. A local write that finishes after the request's timer is still
-// replicated (replicateLate).
+// The put protocol (protocol.Put): the coordinator must be one of the
+// key's targets, because the new version's dot is its own node's counter:
+// its vnode, or as a stand-in its hint buffer, writes first
+// (CoordinatePut); the set it then holds goes to the other targets
+// (ReplicaPut to home nodes, HintPut to stand-ins), and the client is
+// answered at W acknowledgements. A node that is not a target forwards
+// the put (protocol.Forward); the target asks it before coordinating
+// (PutTake), so that a write is never coordinated twice.
 
 func (co *Coordinator) clientPut(c *actor.Context, m *messages.ClientPut) {
 	if !co.admit(c, m.Key, true) {
@@ -27,7 +29,7 @@ func (co *Coordinator) clientPut(c *actor.Context, m *messages.ClientPut) {
 		return
 	}
 	// The context comes from outside: a malformed one (unsorted, a zero
-	// or huge counter) would break the clock invariants NextDot and the
+	// or huge counter) would break the clock invariants dots and the
 	// replicas rely on.
 	if err := m.Context.Validate(); err != nil {
 		co.reject(c, messages.StatusBadRequest, "malformed context: "+err.Error(), true)
@@ -38,142 +40,146 @@ func (co *Coordinator) clientPut(c *actor.Context, m *messages.ClientPut) {
 		return
 	}
 	p := co.cfg.Ring.PartitionOf(m.Key)
-	pref := co.cfg.Ring.PreferenceList(p)
-	w, err := quorum.Resolve("W", m.W, co.cfg.WriteQuorum, len(pref))
+	n := len(co.cfg.Ring.PreferenceList(p))
+	if _, err := quorum.Resolve("W", m.W, co.cfg.WriteQuorum, n); err != nil {
+		co.reject(c, messages.StatusBadRequest, err.Error(), true)
+		return
+	}
+	if m.PW < 0 || m.PW > n {
+		co.reject(c, messages.StatusBadRequest, fmt.Sprintf("PW=%d out of range 0..%d (N=%d)", m.PW, n, n), true)
+		return
+	}
+	targets := co.targets(p)
+	i := indexOf(targets, co.cfg.Node)
+	switch {
+	case m.ID != 0 && i < 0:
+		co.reforward(c, m, p, targets)
+	case m.ID != 0:
+		co.awaitGo(c, m)
+	case i >= 0 && (!targets[i].StandIn() || targets[0].StandIn()):
+		// A home node coordinates; a stand-in only when no home node is
+		// up, since its dots and its cautious reply contexts are a cost.
+		co.coordinatePut(c, c.Sender(), m, p, targets)
+	default:
+		co.forward(c, m, p, targets)
+	}
+}
+
+func indexOf(ts []protocol.Target, node string) int {
+	for i, t := range ts {
+		if t.Node == node {
+			return i
+		}
+	}
+	return -1
+}
+
+// coordinatePut starts the put core for a write this node coordinates.
+func (co *Coordinator) coordinatePut(c *actor.Context, client *actor.PID, m *messages.ClientPut, p int, targets []protocol.Target) {
+	n := len(co.cfg.Ring.PreferenceList(p))
+	w, _ := quorum.Resolve("W", m.W, co.cfg.WriteQuorum, n) // checked on arrival
+	put, actions, err := protocol.NewPut(protocol.PutSpec{Self: co.cfg.Node, Targets: targets, W: w, PW: m.PW, Timeout: co.cfg.Timeout})
 	if err != nil {
-		co.reject(c, messages.StatusBadRequest, err.Error(), true)
-		return
-	}
-	if !slices.Contains(pref, co.cfg.Node) {
-		co.forward(c, m, p, pref)
-		return
-	}
-	tally, err := quorum.NewTally(pref, w)
-	if err != nil { // Resolve checked the range; kept so a bug answers instead of hanging
-		co.reject(c, messages.StatusBadRequest, err.Error(), true)
+		co.stats.Unavailable++
+		if client != nil {
+			c.Engine().Send(client, &messages.ClientPutReply{Status: messages.StatusUnavailable, Err: err.Error()})
+		}
 		return
 	}
 	co.stats.Puts++
-	r := co.begin(c, m.Key, p, pref)
-	r.write = tally
-	c.Send(VnodePID(co.selfAdr, r.partition), &messages.CoordinatePut{
-		ReqID:     r.id,
-		Partition: r.partition,
-		Key:       m.Key,
-		Value:     m.Value,
-		Delete:    m.Delete,
-		Context:   m.Context,
-	})
+	r := co.begin(c, client, m.Key, p)
+	r.put, r.msg = put, m
+	co.run(c, r, actions)
 }
 
-// forward hands a put to a coordinator on a node that replicates the key,
-// keeping the client as the sender so the answer goes straight to it.
-func (co *Coordinator) forward(c *actor.Context, m *messages.ClientPut, p int, pref []string) {
-	if m.Hops > MaxForwardHops {
-		co.reject(c, messages.StatusUnavailable, fmt.Sprintf(
-			"not a replica of partition %d and the put was forwarded %d times already: do the nodes agree on the ring?",
-			p, m.Hops), true)
+// writeLocal asks this node's vnode, or its hint buffer as a stand-in, to
+// make and store the version.
+func (co *Coordinator) writeLocal(c *actor.Context, r *request, a protocol.WriteLocal) {
+	msg := &messages.CoordinatePut{ReqID: r.id, Partition: r.partition, Key: r.key, Value: r.msg.Value,
+		Delete: r.msg.Delete, Context: r.msg.Context, Home: a.Home}
+	if a.Home == "" {
+		c.Send(VnodePID(co.selfAdr, r.partition), msg)
 		return
 	}
-	target, addr := "", ""
-	for _, id := range pref {
-		if co.cfg.Down != nil && co.cfg.Down(id) {
-			continue
-		}
-		if a, ok := co.addr(id); ok {
-			target, addr = id, a
-			break
-		}
-	}
-	if target == "" {
-		co.reject(c, messages.StatusUnavailable, fmt.Sprintf(
-			"every replica of partition %d (%v) is reported down", p, pref), true)
+	co.stats.StandIn++
+	c.Send(HintsPID(co.selfAdr), msg)
+}
+
+// replicate sends the coordinating replica's set to another target.
+func (co *Coordinator) replicate(c *actor.Context, r *request, a protocol.Replicate) {
+	addr, ok := co.addr(a.Target.Node)
+	if !ok {
+		co.run(c, r, r.put.Ack(a.Target.Node, "not a member of the ring"))
 		return
 	}
-	fwd := *m // the sender may still hold m: never modify a received message
-	fwd.Hops++
-	co.stats.Forwarded++
-	co.log.Debug().Int("partition", p).Uint64("key_hash", keyHash(m.Key)).Str("peer", target).
-		Int("hops", fwd.Hops).Msg("coordinator: put forwarded to a replica")
-	c.Engine().SendWithSender(CoordinatorPID(addr, CoordinatorFor(m.Key, co.cfg.Coordinators)), &fwd, c.Sender())
+	id := r.id
+	if a.NoAck {
+		id = 0
+		co.stats.Repairs++
+	}
+	if a.Target.StandIn() {
+		co.stats.Hinted++
+		c.Send(HintsPID(addr), &messages.HintPut{ReqID: id, Home: a.Target.Home, Partition: r.partition, Key: r.key, Versions: a.Versions})
+		return
+	}
+	c.Send(VnodePID(addr, r.partition), &messages.ReplicaPut{ReqID: id, Partition: r.partition, Key: r.key, Versions: a.Versions})
+}
+
+func (co *Coordinator) putReply(c *actor.Context, r *request, a protocol.PutReply) {
+	switch a.Status {
+	case messages.StatusTooLarge:
+		co.stats.TooLarge++
+	case messages.StatusUnavailable:
+		co.stats.Unavailable++
+		if e := co.debug(r); e != nil {
+			e.Str("err", a.Err).Bool("unknown", a.Unknown).Msg("coordinator: put unavailable")
+		}
+	}
+	co.reply(c, r, &messages.ClientPutReply{Status: a.Status, Err: a.Err, Context: a.Context, Unknown: a.Unknown})
 }
 
 func (co *Coordinator) coordinatePutDone(c *actor.Context, m *messages.CoordinatePutDone) {
-	r := co.lookup(m.ReqID, m.Node)
-	if r == nil {
+	r := co.open[m.ReqID]
+	if r == nil || r.put == nil {
+		co.stats.Late++
 		co.replicateLate(c, m)
 		return
 	}
-	if r.write == nil || r.sent {
-		co.warn(r).Str("peer", m.Node).Msg("coordinator: unexpected CoordinatePutDone ignored")
+	co.run(c, r, r.put.Local(protocol.LocalResult{Set: replicaSet(m), Reply: m.Reply, Err: m.Err,
+		Status: m.Status, MaybeStored: m.MaybeStored}))
+}
+
+func (co *Coordinator) replicaPutAck(c *actor.Context, m *messages.ReplicaPutAck) {
+	r := co.lookup(m.ReqID, m.Node)
+	if r == nil {
+		return
+	}
+	if r.put == nil {
+		co.warn(r).Str("peer", m.Node).Msg("coordinator: ReplicaPutAck for a get ignored")
 		return
 	}
 	if m.Err != "" {
-		// The write failed before any other replica was asked: answer now
-		// rather than wait for acks that cannot come. Unless the store
-		// failed mid-write, nothing was stored, a definite failure the
-		// client may rely on.
-		if r.write.Verdict() == quorum.Pending {
-			switch {
-			case m.Status == messages.StatusTooLarge:
-				co.stats.TooLarge++
-				co.debug(r).Str("err", m.Err).Msg("coordinator: put refused as too large")
-				co.reply(c, r, &messages.ClientPutReply{Status: messages.StatusTooLarge, Err: m.Err})
-			case m.MaybeStored:
-				co.unavailable(c, r, "write failed on the coordinating replica: "+m.Err)
-			default:
-				co.stats.Unavailable++
-				why := "write failed on the coordinating replica, nothing was stored: " + m.Err
-				co.debug(r).Str("err", why).Msg("coordinator: request unavailable")
-				co.reply(c, r, &messages.ClientPutReply{Status: messages.StatusUnavailable, Err: why})
-			}
-		}
-		co.finish(r)
-		return
+		co.debug(r).Str("peer", m.Node).Str("err", m.Err).Msg("coordinator: replica write failed")
 	}
-	r.replyContext, r.sent = m.Reply, true
-	verdict := r.write.Ack(co.cfg.Node)
-	put := &messages.ReplicaPut{
-		ReqID:     r.id,
-		Partition: r.partition,
-		Key:       r.key,
-		Versions:  replicaSet(m),
-	}
-	for _, id := range r.replicas {
-		if id == co.cfg.Node {
-			continue
-		}
-		addr, ok := co.addr(id)
-		if !ok {
-			co.decidePut(c, r, r.write.Fail(id, "not a member of the ring"))
-			continue
-		}
-		// One message value for every replica: receivers only read it.
-		c.Send(VnodePID(addr, r.partition), put)
-	}
-	co.decidePut(c, r, verdict)
-	if r.write.Complete() {
-		co.finish(r)
-	}
+	co.run(c, r, r.put.Ack(m.Node, m.Err))
 }
 
-// replicaSet is what the replicas are sent: the coordinating vnode's whole
-// set, so that a replica never holds a node's later dot without the
-// earlier ones still alive, which the contexts of its reads would claim.
-// A vnode that does not report its set sends the new version alone.
+// replicaSet is what the other targets are sent: the coordinating
+// replica's whole set, so that a replica never holds a node's later dot
+// without the earlier ones still alive, which the contexts of its reads
+// would claim. A vnode that does not report its set sends the new version
+// alone.
 func replicaSet(m *messages.CoordinatePutDone) version.Siblings {
-	if len(m.Set) == 0 {
+	if len(m.Set) == 0 && m.Err == "" {
 		return version.Siblings{m.Version}
 	}
 	return m.Set
 }
 
-// replicateLate handles the local vnode's answer to a put that has already
-// ended: its timer fired first and the client was told 503. The vnode did
-// store the write, and left there it would sit on one replica only, shown
-// by some reads and not others. It is sent to the other replicas as read
-// repair sends (ReqID 0, no answer awaited): a 503 leaves the outcome
-// open, and this settles it as written everywhere.
+// replicateLate handles the local write's answer to a put that has ended
+// without it, past even the last wait: it was stored, and left there it
+// would sit on one replica only. It goes to the home nodes as read repair
+// goes (ReqID 0, no answer awaited).
 func (co *Coordinator) replicateLate(c *actor.Context, m *messages.CoordinatePutDone) {
 	if m.Err != "" || len(m.Key) == 0 {
 		return
@@ -183,7 +189,6 @@ func (co *Coordinator) replicateLate(c *actor.Context, m *messages.CoordinatePut
 		return // not from a vnode of this ring; nothing to trust
 	}
 	repair := &messages.ReplicaPut{Partition: m.Partition, Key: m.Key, Versions: replicaSet(m)}
-	var peers []string
 	for _, id := range co.cfg.Ring.PreferenceList(p) {
 		if id == co.cfg.Node {
 			continue
@@ -191,41 +196,119 @@ func (co *Coordinator) replicateLate(c *actor.Context, m *messages.CoordinatePut
 		if addr, ok := co.addr(id); ok {
 			c.Send(VnodePID(addr, m.Partition), repair)
 			co.stats.Repairs++
-			peers = append(peers, id)
 		}
 	}
 	co.log.Debug().Uint64("req", m.ReqID).Uint32("partition", m.Partition).Uint64("key_hash", keyHash(m.Key)).
-		Strs("peers", peers).Msg("coordinator: late local write sent to the other replicas")
+		Msg("coordinator: late local write sent to the home nodes")
 }
 
-func (co *Coordinator) replicaPutAck(c *actor.Context, m *messages.ReplicaPutAck) {
-	r := co.lookup(m.ReqID, m.Node)
+// forward hands a put to a coordinator of its first target, trying the
+// next when one does not take it in time (protocol.Forward).
+func (co *Coordinator) forward(c *actor.Context, m *messages.ClientPut, p int, targets []protocol.Target) {
+	if m.Hops > MaxForwardHops {
+		co.reject(c, messages.StatusUnavailable, fmt.Sprintf(
+			"not a target of partition %d and the put was forwarded %d times already: do the nodes agree on the ring?",
+			p, m.Hops), true)
+		return
+	}
+	var cands []string
+	for _, t := range targets {
+		cands = append(cands, t.Node)
+	}
+	f, actions, err := protocol.NewForward(cands, co.cfg.ForwardWait)
+	if err != nil {
+		co.reject(c, messages.StatusUnavailable, fmt.Sprintf("partition %d: %v", p, err), true)
+		return
+	}
+	fwd := *m // the sender may still hold m: never modify a received message
+	fwd.ID, fwd.Origin = rand.Uint64()|1, co.selfAdr
+	r := &request{id: fwd.ID, client: c.Sender(), key: m.Key, partition: uint32(p), fwd: f, msg: &fwd}
+	co.forwards[r.id] = r
+	co.run(c, r, actions)
+}
+
+func (co *Coordinator) sendForward(c *actor.Context, r *request, to string) {
+	if addr, ok := co.addr(to); ok {
+		fwd := *r.msg
+		fwd.Hops++
+		co.stats.Forwarded++
+		co.log.Debug().Uint32("partition", r.partition).Uint64("key_hash", keyHash(r.key)).Str("peer", to).
+			Msg("coordinator: put forwarded to a target")
+		c.Engine().SendWithSender(CoordinatorPID(addr, CoordinatorFor(r.key, co.cfg.Coordinators)), &fwd, r.client)
+	}
+	co.arm(c, r, timerForward, co.cfg.ForwardWait)
+}
+
+// reforward passes on a forwarded put that reached a node which is not
+// among its targets either (the nodes' views of who is up differ); the
+// origin stays the one to ask. Past the hop bound it is dropped, and the
+// origin tries its next target or answers.
+func (co *Coordinator) reforward(c *actor.Context, m *messages.ClientPut, p int, targets []protocol.Target) {
+	if m.Hops > MaxForwardHops || len(targets) == 0 {
+		co.log.Debug().Uint64("write", m.ID).Int("hops", m.Hops).Uint32("partition", uint32(p)).
+			Msg("coordinator: forwarded put dropped: no target here")
+		return
+	}
+	addr, ok := co.addr(targets[0].Node)
+	if !ok {
+		return
+	}
+	fwd := *m
+	fwd.Hops++
+	c.Engine().SendWithSender(CoordinatorPID(addr, CoordinatorFor(m.Key, co.cfg.Coordinators)), &fwd, c.Sender())
+}
+
+// awaitGo parks a forwarded put and asks its origin whether to take it.
+func (co *Coordinator) awaitGo(c *actor.Context, m *messages.ClientPut) {
+	if _, dup := co.taking[m.ID]; dup {
+		return // a duplicated frame
+	}
+	r := &request{id: m.ID, client: c.Sender(), key: m.Key, msg: m, waitingGo: true}
+	co.taking[m.ID] = r
+	c.Send(CoordinatorPID(m.Origin, CoordinatorFor(m.Key, co.cfg.Coordinators)),
+		&messages.PutTake{ID: m.ID, Node: co.cfg.Node, Addr: co.selfAdr})
+	co.arm(c, r, timerTake, 4*co.cfg.ForwardWait)
+}
+
+// putTake answers a target asking for a put this node forwarded: the
+// first asker gets it; any other, or one for a write no longer tracked,
+// is told to drop it.
+func (co *Coordinator) putTake(c *actor.Context, m *messages.PutTake) {
+	if r := co.forwards[m.ID]; r != nil {
+		co.run(c, r, r.fwd.Take(m.Addr))
+		return
+	}
+	c.Send(c.Sender(), &messages.PutAbort{ID: m.ID})
+}
+
+// putGo starts coordinating a forwarded put the origin gave this node.
+func (co *Coordinator) putGo(c *actor.Context, m *messages.PutGo) {
+	r := co.taking[m.ID]
 	if r == nil {
 		return
 	}
-	if r.write == nil {
-		co.warn(r).Str("peer", m.Node).Msg("coordinator: ReplicaPutAck for a get ignored")
+	co.finish(r)
+	p := co.cfg.Ring.PartitionOf(r.key)
+	targets := co.targets(p)
+	if indexOf(targets, co.cfg.Node) < 0 {
+		// Since it asked, this node lost its place among the targets (a
+		// peer it suspected came back). The origin will give the write to
+		// nobody else, and nothing was stored: say so.
+		co.stats.Unavailable++
+		if r.client != nil {
+			c.Engine().Send(r.client, &messages.ClientPutReply{Status: messages.StatusUnavailable,
+				Err: "the targets changed while the forwarded write was handed over: nothing was stored"})
+		}
 		return
 	}
-	var verdict quorum.Verdict
-	if m.Err != "" {
-		co.debug(r).Str("peer", m.Node).Str("err", m.Err).Msg("coordinator: replica write failed")
-		verdict = r.write.Fail(m.Node, m.Err)
-	} else {
-		verdict = r.write.Ack(m.Node)
-	}
-	co.decidePut(c, r, verdict)
-	if r.write.Complete() {
-		co.finish(r)
-	}
+	fwd := *r.msg
+	fwd.ID, fwd.Origin = 0, ""
+	co.coordinatePut(c, r.client, &fwd, p, targets)
 }
 
-// decidePut answers the client when the tally has just decided.
-func (co *Coordinator) decidePut(c *actor.Context, r *request, v quorum.Verdict) {
-	switch v {
-	case quorum.Reached:
-		co.reply(c, r, &messages.ClientPutReply{Status: messages.StatusOK, Context: r.replyContext})
-	case quorum.Failed:
-		co.unavailable(c, r, r.write.FailureError())
+func (co *Coordinator) putAbort(m *messages.PutAbort) {
+	if r := co.taking[m.ID]; r != nil {
+		co.stats.Aborted++
+		co.finish(r)
 	}
 }

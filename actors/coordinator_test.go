@@ -295,15 +295,20 @@ func TestCoordinatorForwarding(t *testing.T) {
 		t.Fatalf("get via the outsider: %d %v", got.Status, values(got))
 	}
 
-	// Every replica down: refused at once rather than sent nowhere.
+	// Every home node down: the outsider is the only target, and W=2
+	// cannot be met: refused at once, nothing stored.
 	for _, id := range pref {
 		tc.nodes[out].setDown(id, true)
 	}
-	if r := tc.put(out, key, "v3", nil); r.Status != messages.StatusUnavailable || !strings.Contains(r.Err, "reported down") {
-		t.Fatalf("put with every replica down: %d %q", r.Status, r.Err)
+	if r := tc.put(out, key, "v3", nil); r.Status != messages.StatusUnavailable || r.Unknown ||
+		!strings.Contains(r.Err, "only 1 replicas are reachable and W=2") {
+		t.Fatalf("put with every home node down: %d %q", r.Status, r.Err)
 	}
 
 	// A put bounced too often is refused, not forwarded again.
+	for _, id := range pref {
+		tc.nodes[out].setDown(id, false)
+	}
 	r := tc.putMsg(out, &messages.ClientPut{Key: []byte(key), Value: []byte("v4"), Hops: 3})
 	if r.Status != messages.StatusUnavailable || !strings.Contains(r.Err, "forwarded 3 times") {
 		t.Fatalf("put with 3 hops: %d %q", r.Status, r.Err)

@@ -54,15 +54,15 @@ func (v *MemberView) Members() []MemberState {
 	return nil
 }
 
-// Down reports whether member id is known to be unreachable or to disagree
-// with this node's configuration: such a member is not sent client work.
-func (v *MemberView) Down(id string) bool {
+// Problem returns why member id disagrees with this node's configuration,
+// "" when it does not (or is unknown): such a member is not sent work.
+func (v *MemberView) Problem(id string) string {
 	for _, m := range v.Members() {
 		if m.ID == id {
-			return !m.Up || m.Problem != ""
+			return m.Problem
 		}
 	}
-	return false
+	return ""
 }
 
 // Problems lists every disagreement found, for errors and status.

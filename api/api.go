@@ -95,6 +95,8 @@ type Status struct {
 	// incarnation new at every start.
 	DotNode string   `json:"dot_node"`
 	Storage StoreCnt `json:"storage"`
+	// Hints are the replicas this node keeps as a stand-in, per home node.
+	Hints []HintQueue `json:"hints,omitempty"`
 }
 
 // StoreCnt are counters of the node's vnodes.
@@ -116,7 +118,29 @@ type Member struct {
 	Addr   string `json:"addr"`
 	HTTP   string `json:"http,omitempty"` // learnt from the member itself; "" until then
 	Agreed bool   `json:"agreed"`         // it answered with the same Q, N and members
-	Up     bool   `json:"up"`
+	// Up is this node's failure detector's verdict: false while it
+	// suspects the member (State "suspected", Why says why), and the
+	// same verdict decides where requests go.
+	Up    bool   `json:"up"`
+	State string `json:"state"` // "up", "suspected", or "self"
+	Why   string `json:"why,omitempty"`
+	// Since is when the verdict last turned (RFC 3339), empty if never;
+	// For is how long it has held, in seconds.
+	Since     string  `json:"since,omitempty"`
+	For       float64 `json:"for_seconds,omitempty"`
+	LastHeard string  `json:"last_heard,omitempty"`
+}
+
+// HintQueue is what a node holds as a stand-in for one home node.
+type HintQueue struct {
+	Home     string `json:"home"`
+	Held     int    `json:"held"`
+	Bytes    int64  `json:"bytes"`
+	Inflight int    `json:"inflight"`
+	Replayed uint64 `json:"replayed"`
+	Refused  uint64 `json:"refused"`
+	Expired  uint64 `json:"expired"`
+	Oldest   string `json:"oldest,omitempty"` // RFC 3339: when the oldest hint held was stored
 }
 
 // Partition is one partition's preference list, primary first.

@@ -71,6 +71,14 @@ type Config struct {
 	// ClockOffset sets the node's wall clock off from the machine's, for
 	// fault tests: the stamps of the versions it coordinates move with it.
 	ClockOffset time.Duration
+
+	// HintWindow: a hint kept for a home node that is down longer than
+	// this is dropped (anti-entropy must repair its key). Default 3h.
+	HintWindow time.Duration
+
+	// Behaviours are actor behaviours to run beside the node's own (see
+	// Behaviour); they start after the failure detector and hint buffer.
+	Behaviours []Behaviour
 }
 
 // DefaultConfig returns the defaults every unset field takes.
@@ -84,6 +92,7 @@ func DefaultConfig() Config {
 		WriteQuorum:    2,
 		RequestTimeout: time.Second,
 		TombstoneGrace: 24 * time.Hour,
+		HintWindow:     3 * time.Hour,
 		Coordinators:   4,
 		Storage:        "pebble",
 		MaxKeySize:     1 << 10,
@@ -129,6 +138,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.TombstoneGrace == 0 {
 		c.TombstoneGrace = d.TombstoneGrace
+	}
+	if c.HintWindow == 0 {
+		c.HintWindow = d.HintWindow
 	}
 	if c.DialTimeout == 0 {
 		c.DialTimeout = d.DialTimeout

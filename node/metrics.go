@@ -21,7 +21,7 @@ func newMetrics(n *Node) *metrics {
 		Name: "dynamo_actor_panics_total",
 		Help: "Panics recovered in actors, by actor kind and message type.",
 	}, []string{"kind", "message"})
-	m.reg.MustRegister(m.panics, collectors.NewGoCollector())
+	m.reg.MustRegister(m.panics, collectors.NewGoCollector(), newViewCollector(n))
 	counter := func(name, help string, get func() uint64) {
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
 			func() float64 { return float64(get()) }))

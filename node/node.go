@@ -38,7 +38,10 @@ type Node struct {
 	view         *actors.MemberView
 	vnodes       []uint32
 	coordinators []*actor.PID
-	actorPIDs    []*actor.PID
+	actorPIDs    []*actor.PID // the node's own actors but its coordinators and behaviours
+	behaviours   []*actor.PID // in registration order
+	peers        actors.PeerView
+	hintView     actors.HintView
 	metrics      *metrics
 	http         *http.Server
 	httpAddr     string
@@ -110,9 +113,14 @@ func New(cfg Config, logOut io.Writer) (*Node, error) {
 		Cluster:       cfg.Cluster,
 		TLS:           tlsConf,
 		DialTimeout:   cfg.DialTimeout,
-		QueueBytes:    cfg.PeerQueueBytes,
-		MaxFrameSize:  cfg.MaxFrameSize,
-		Logger:        log.With().Str("component", "transport").Logger(),
+		// Heartbeats feed the failure detector, which suspects a peer
+		// after a second of silence; the connection itself is dropped
+		// only after three.
+		HeartbeatInterval: 200 * time.Millisecond,
+		HeartbeatTimeout:  3 * time.Second,
+		QueueBytes:        cfg.PeerQueueBytes,
+		MaxFrameSize:      cfg.MaxFrameSize,
+		Logger:            log.With().Str("component", "transport").Logger(),
 	})
 	if err != nil {
 		_ = st.Close()
@@ -208,28 +216,54 @@ func (n *Node) spawnActors(members []cluster.Member) {
 			MaxSetBytes: cfg.MaxFrameSize - 64<<10,
 		}), actors.VnodeKind, actor.WithID(actors.VnodeID(part))))
 	}
+	n.behaviours = n.spawnBehaviours(append(n.builtinBehaviours(), cfg.Behaviours...))
 	refuse := func() string {
 		if problems := n.view.Problems(); len(problems) > 0 {
 			return "cluster configuration mismatch: " + strings.Join(problems, "; ")
 		}
 		return ""
 	}
+	// "Up" means one thing everywhere: the failure detector's verdict; a
+	// member whose configuration disagrees is not sent work either.
+	suspected := func(id string) bool { return n.peers.Suspected(id) || n.view.Problem(id) != "" }
+	detector := actor.NewPID(n.transport.Address(), actors.DetectorKind+"/"+actors.DetectorID)
 	for i := 0; i < cfg.Coordinators; i++ {
 		pid := sup.Spawn(e, actors.NewCoordinator(actors.CoordinatorConfig{
 			Node: cfg.ID, Ring: n.ring, ReadQuorum: cfg.ReadQuorum, WriteQuorum: cfg.WriteQuorum,
-			Timeout: cfg.RequestTimeout, Down: n.view.Down, Coordinators: cfg.Coordinators,
+			Timeout: cfg.RequestTimeout, Suspected: suspected, Detector: detector, Coordinators: cfg.Coordinators,
 			MaxKeySize: cfg.MaxKeySize, MaxValueSize: cfg.MaxValueSize, Refuse: refuse,
 			MaxReplyBytes: cfg.MaxFrameSize - 64<<10, TombstoneGrace: cfg.TombstoneGrace, Now: n.now,
 			Log: n.base.With().Str("component", "coordinator").Logger(),
 		}), actors.CoordinatorKind, actor.WithID(fmt.Sprint(i)))
 		n.coordinators = append(n.coordinators, pid)
-		n.actorPIDs = append(n.actorPIDs, pid)
 	}
 }
 
 // now is the node's wall clock in unix nanoseconds, set off by
 // Config.ClockOffset; it stamps versions. Timers use the real clock.
 func (n *Node) now() int64 { return time.Now().Add(n.cfg.ClockOffset).UnixNano() }
+
+// poisonAll stops pids at once and waits for them until the deadline.
+func (n *Node) poisonAll(pids []*actor.PID, deadline time.Time) {
+	ctx, cancel := contextUntil(deadline)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, pid := range pids {
+		wg.Add(1)
+		go func(pid *actor.PID) {
+			defer wg.Done()
+			<-n.engine.PoisonCtx(ctx, pid).Done()
+		}(pid)
+	}
+	wg.Wait()
+}
+
+func contextUntil(deadline time.Time) (context.Context, context.CancelFunc) {
+	return context.WithDeadline(context.Background(), deadline)
+}
+
+// Peers returns the failure detector's verdicts.
+func (n *Node) Peers() *actors.PeerView { return &n.peers }
 
 // Engine returns the node's actor engine, for spawning more actors.
 func (n *Node) Engine() *actor.Engine { return n.engine }
@@ -263,22 +297,17 @@ func (n *Node) Stop() {
 			_ = n.http.Shutdown(ctx)
 			cancel()
 		}
-		// Poison every actor at once under one deadline: each handles what
-		// is already in its inbox, and a stuck one cannot hold the others.
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		var wg sync.WaitGroup
-		for _, pid := range n.actorPIDs {
-			wg.Add(1)
-			go func(pid *actor.PID) {
-				defer wg.Done()
-				<-n.engine.PoisonCtx(ctx, pid).Done()
-			}(pid)
-		}
-		wg.Wait()
-		if ctx.Err() != nil {
+		// Every actor handles what is already in its inbox. Coordinators go
+		// first (no new work), then the behaviours in reverse order, then
+		// the vnodes and the rest at once: all under one deadline, so a
+		// stuck actor cannot hold the others for long.
+		deadline := time.Now().Add(10 * time.Second)
+		n.poisonAll(n.coordinators, deadline)
+		n.stopInOrder(n.behaviours, deadline)
+		n.poisonAll(n.actorPIDs, deadline)
+		if time.Now().After(deadline) {
 			n.log.Warn().Msg("some actors did not stop within 10s")
 		}
-		cancel()
 		n.transport.Stop().Wait()
 		if err := n.store.Close(); err != nil {
 			n.log.Error().Err(err).Msg("close store")

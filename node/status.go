@@ -1,6 +1,8 @@
 package node
 
 import (
+	"time"
+
 	"github.com/dynamokv/dynamo/api"
 )
 
@@ -18,8 +20,31 @@ func (n *Node) Status() api.Status {
 		Storage: api.StoreCnt{Quarantined: n.vnodeCounters.Quarantined.Load(),
 			RefusedTooLarge: n.vnodeCounters.RefusedTooLarge.Load(), Reaped: n.vnodeCounters.Reaped.Load()},
 	}
+	now := time.Now()
 	for _, m := range n.view.Members() {
-		s.Members = append(s.Members, api.Member{ID: m.ID, Addr: m.Addr, HTTP: m.HTTP, Agreed: m.Agreed, Up: m.Up})
+		am := api.Member{ID: m.ID, Addr: m.Addr, HTTP: m.HTTP, Agreed: m.Agreed, Up: true, State: "up"}
+		if m.ID == n.cfg.ID {
+			am.State = "self"
+		} else if p, ok := n.peers.Peer(m.ID); ok {
+			if p.Suspected {
+				am.Up, am.State, am.Why = false, "suspected", p.Why
+			}
+			if !p.Since.IsZero() {
+				am.Since, am.For = p.Since.UTC().Format(time.RFC3339Nano), now.Sub(p.Since).Seconds()
+			}
+			if !p.LastHeard.IsZero() {
+				am.LastHeard = p.LastHeard.UTC().Format(time.RFC3339Nano)
+			}
+		}
+		s.Members = append(s.Members, am)
+	}
+	for _, h := range n.hintView.Homes() {
+		q := api.HintQueue{Home: h.Home, Held: h.Held, Bytes: h.Bytes, Inflight: h.Inflight,
+			Replayed: h.Replayed, Refused: h.Refused, Expired: h.Expired}
+		if h.Oldest != 0 {
+			q.Oldest = time.Unix(0, h.Oldest).UTC().Format(time.RFC3339)
+		}
+		s.Hints = append(s.Hints, q)
 	}
 	for p := 0; p < n.ring.Partitions(); p++ {
 		s.Ring = append(s.Ring, api.Partition{Partition: p, PreferenceList: n.ring.PreferenceList(p)})

@@ -1,0 +1,90 @@
+package node
+
+import (
+	"time"
+
+	"github.com/anthdm/hollywood/actor"
+	"github.com/dynamokv/dynamo/actors"
+	"github.com/dynamokv/dynamo/cluster"
+	"github.com/dynamokv/dynamo/hints"
+	"github.com/dynamokv/dynamo/store"
+	"github.com/dynamokv/dynamo/transport"
+	"github.com/dynamokv/dynamo/version"
+	"github.com/rs/zerolog"
+)
+
+// Behaviour is an actor behaviour a node runs beside its vnodes and
+// coordinators: the failure detector and the hint buffer are two, and an
+// application adds its own through Config.Behaviours. The node spawns
+// each, in order, through its panic-guarding supervisor, with the Env it
+// needs, once its vnodes exist and before it serves clients; and stops
+// them in reverse order, after its coordinators and before its vnodes and
+// store.
+type Behaviour struct {
+	// Kind and ID name the actor: its PID on any node is
+	// actor.NewPID(addr, Kind+"/"+ID).
+	Kind, ID string
+	// New returns the behaviour's producer.
+	New func(env Env) actor.Producer
+}
+
+// Env is what a node gives its behaviours.
+type Env struct {
+	Node      string // this node's member ID
+	Engine    *actor.Engine
+	Store     store.Store
+	Ring      *cluster.Ring
+	Transport *transport.TCP
+	// Peers is the failure detector's verdicts: read it, never write.
+	Peers *actors.PeerView
+	// Dots names the writes this node coordinates; a behaviour that
+	// makes versions must take its dots from here.
+	Dots *version.DotSource
+	// Now is the node's wall clock in unix nanoseconds (Config.ClockOffset
+	// applies).
+	Now func() int64
+	Log zerolog.Logger
+}
+
+// builtinBehaviours are the node's own: the failure detector, then the
+// hint buffer, which replays to the home nodes the detector clears.
+func (n *Node) builtinBehaviours() []Behaviour {
+	return []Behaviour{
+		{Kind: actors.DetectorKind, ID: actors.DetectorID, New: func(env Env) actor.Producer {
+			return actors.NewDetector(actors.DetectorConfig{
+				Self: env.Node, Members: env.Ring.Members(),
+				Links: func() []transport.PeerStats { return env.Transport.Stats().Peers },
+				View:  env.Peers, Log: env.Log.With().Str("component", "detector").Logger(),
+			})
+		}},
+		{Kind: actors.HintsKind, ID: actors.HintsID, New: func(env Env) actor.Producer {
+			return actors.NewHints(actors.HintsConfig{
+				Node: env.Node, Ring: env.Ring, Store: env.Store, Dots: env.Dots,
+				Up:     func(home string) bool { return !env.Peers.Suspected(home) },
+				Limits: hints.Limits{Window: n.cfg.HintWindow}, MaxSetBytes: n.cfg.MaxFrameSize - 64<<10,
+				Now: env.Now, View: &n.hintView, Log: env.Log,
+			})
+		}},
+	}
+}
+
+// spawnBehaviours starts every behaviour in order and returns their PIDs.
+func (n *Node) spawnBehaviours(list []Behaviour) []*actor.PID {
+	env := Env{Node: n.cfg.ID, Engine: n.engine, Store: n.store, Ring: n.ring, Transport: n.transport,
+		Peers: &n.peers, Dots: n.dots, Now: n.now, Log: n.base}
+	var pids []*actor.PID
+	for _, b := range list {
+		pids = append(pids, n.supervisor.Spawn(n.engine, b.New(env), b.Kind, actor.WithID(b.ID)))
+	}
+	return pids
+}
+
+// stopInOrder poisons pids one after the other, each given until the
+// deadline, so that a behaviour stops after those registered after it.
+func (n *Node) stopInOrder(pids []*actor.PID, deadline time.Time) {
+	for i := len(pids) - 1; i >= 0; i-- {
+		ctx, cancel := contextUntil(deadline)
+		<-n.engine.PoisonCtx(ctx, pids[i]).Done()
+		cancel()
+	}
+}
