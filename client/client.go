@@ -98,12 +98,18 @@ type PutOptions struct {
 	Context string
 	// W is the write quorum; 0 takes the node's default.
 	W int
+	// PW is how many of the acknowledgements must come from the key's
+	// home nodes rather than stand-ins (a strict quorum); 0: none.
+	PW int
 }
 
 // GetOptions qualify a Get.
 type GetOptions struct {
 	// R is the read quorum; 0 takes the node's default.
 	R int
+	// PR is how many of the answers must come from the key's home nodes
+	// rather than stand-ins; 0: none.
+	PR int
 }
 
 // Result is what a Get found.
@@ -312,9 +318,12 @@ func (c *Client) Get(ctx context.Context, key []byte, opt GetOptions) (Result, e
 	if err := c.checkQuorum("r", opt.R); err != nil {
 		return Result{}, err
 	}
+	if err := c.checkQuorum("pr", opt.PR); err != nil {
+		return Result{}, err
+	}
 	var out Result
 	err := c.route(ctx, key, true, func(ctx context.Context, m *member, deadline time.Time) error {
-		r, err := c.b.get(ctx, m, deadline, key, opt.R)
+		r, err := c.b.get(ctx, m, deadline, key, opt)
 		out = r
 		return err
 	})
@@ -391,9 +400,12 @@ func (c *Client) checkWrite(key, value []byte, opt PutOptions, del bool) (*write
 	if err := c.checkQuorum("w", opt.W); err != nil {
 		return nil, err
 	}
+	if err := c.checkQuorum("pw", opt.PW); err != nil {
+		return nil, err
+	}
 	clock, err := version.DecodeContext(opt.Context)
 	if err != nil {
 		return nil, fmt.Errorf("client: context: %w", err)
 	}
-	return &write{key: key, value: value, context: opt.Context, clock: clock, del: del, w: opt.W}, nil
+	return &write{key: key, value: value, context: opt.Context, clock: clock, del: del, w: opt.W, pw: opt.PW}, nil
 }

@@ -114,7 +114,7 @@ func (h *httpBackend) put(ctx context.Context, m *member, _ time.Time, w *write)
 	if w.del {
 		method, body = http.MethodDelete, nil
 	}
-	req, err := http.NewRequestWithContext(ctx, method, keyURL(m.http, w.key, "w", w.w), body)
+	req, err := http.NewRequestWithContext(ctx, method, keyURL(m.http, w.key, "w", w.w, "pw", w.pw), body)
 	if err != nil {
 		return "", fmt.Errorf("client: %w", err)
 	}
@@ -136,8 +136,8 @@ func (h *httpBackend) put(ctx context.Context, m *member, _ time.Time, w *write)
 	return "", err
 }
 
-func (h *httpBackend) get(ctx context.Context, m *member, _ time.Time, key []byte, r int) (Result, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, keyURL(m.http, key, "r", r), nil)
+func (h *httpBackend) get(ctx context.Context, m *member, _ time.Time, key []byte, opt GetOptions) (Result, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, keyURL(m.http, key, "r", opt.R, "pr", opt.PR), nil)
 	if err != nil {
 		return Result{}, fmt.Errorf("client: %w", err)
 	}
@@ -235,17 +235,21 @@ func replyError(status int, body []byte) error {
 	return &Error{Status: status, Message: msg}
 }
 
-// keyURL builds base/kv/{key}, with ?name=v when v is set. The key is one
-// path segment: '/' is escaped, and so are the dots of "." and "..", which
-// the server's path cleaning would otherwise remove.
-func keyURL(base string, key []byte, name string, v int) string {
+// keyURL builds base/kv/{key}, with ?name=v&... for the pairs whose value
+// is set. The key is one path segment: '/' is escaped, and so are the dots
+// of "." and "..", which the server's path cleaning would otherwise remove.
+func keyURL(base string, key []byte, params ...any) string {
 	k := url.PathEscape(string(key))
 	if k == "." || k == ".." {
 		k = strings.ReplaceAll(k, ".", "%2E")
 	}
 	u := base + api.KeyPrefix + k
-	if v > 0 {
-		u += "?" + name + "=" + strconv.Itoa(v)
+	sep := "?"
+	for i := 0; i+1 < len(params); i += 2 {
+		if v := params[i+1].(int); v > 0 {
+			u += sep + params[i].(string) + "=" + strconv.Itoa(v)
+			sep = "&"
+		}
 	}
 	return u
 }

@@ -148,7 +148,7 @@ func (n *native) put(ctx context.Context, m *member, deadline time.Time, w *writ
 		return "", fmt.Errorf("client: key and value of %d bytes are over the native protocol's limit of %d; use HTTP mode",
 			len(w.key)+len(w.value), maxFrame-frameOverhead)
 	}
-	msg := &messages.ClientPut{Key: w.key, Value: w.value, Context: w.clock, Delete: w.del, W: w.w}
+	msg := &messages.ClientPut{Key: w.key, Value: w.value, Context: w.clock, Delete: w.del, W: w.w, PW: w.pw}
 	res, err := n.request(ctx, m, deadline, w.key, msg, true)
 	if err != nil {
 		return "", err
@@ -165,8 +165,8 @@ func (n *native) put(ctx context.Context, m *member, deadline time.Time, w *writ
 	return version.EncodeContext(reply.Context), nil
 }
 
-func (n *native) get(ctx context.Context, m *member, deadline time.Time, key []byte, r int) (Result, error) {
-	res, err := n.request(ctx, m, deadline, key, &messages.ClientGet{Key: key, R: r}, false)
+func (n *native) get(ctx context.Context, m *member, deadline time.Time, key []byte, opt GetOptions) (Result, error) {
+	res, err := n.request(ctx, m, deadline, key, &messages.ClientGet{Key: key, R: opt.R, PR: opt.PR}, false)
 	if err != nil {
 		return Result{}, err
 	}

@@ -38,7 +38,7 @@ func (m *member) recentlyFailed() bool { return time.Now().UnixNano() < m.failed
 // error is final.
 type backend interface {
 	put(ctx context.Context, m *member, deadline time.Time, w *write) (string, error)
-	get(ctx context.Context, m *member, deadline time.Time, key []byte, r int) (Result, error)
+	get(ctx context.Context, m *member, deadline time.Time, key []byte, opt GetOptions) (Result, error)
 	down(m *member) bool
 	close() error
 }
@@ -49,7 +49,7 @@ type write struct {
 	context    string
 	clock      version.Clock // context, decoded
 	del        bool
-	w          int
+	w, pw      int
 }
 
 // unreachable says a member gave no answer. When sent is false the request

@@ -62,6 +62,11 @@ func (h *httpAPI) put(w http.ResponseWriter, r *http.Request, key []byte, del bo
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	pw, err := quorumParam(r, "pw", h.n.cfg.Replicas)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
 	ctx, err := version.DecodeContext(r.Header.Get(api.ContextHeader))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("header %s: %v", api.ContextHeader, err))
@@ -85,7 +90,7 @@ func (h *httpAPI) put(w http.ResponseWriter, r *http.Request, key []byte, del bo
 			return
 		}
 	}
-	msg := &messages.ClientPut{Key: key, Value: value, Context: ctx, Delete: del, W: wq}
+	msg := &messages.ClientPut{Key: key, Value: value, Context: ctx, Delete: del, W: wq, PW: pw}
 	res, err := h.n.request(key, msg)
 	if err != nil {
 		// The coordinator, or the node it forwarded to, may have stored it.
@@ -119,7 +124,12 @@ func (h *httpAPI) get(w http.ResponseWriter, r *http.Request, key []byte) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	res, err := h.n.request(key, &messages.ClientGet{Key: key, R: rq})
+	pr, err := quorumParam(r, "pr", h.n.cfg.Replicas)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	res, err := h.n.request(key, &messages.ClientGet{Key: key, R: rq, PR: pr})
 	if err != nil {
 		writeError(w, http.StatusGatewayTimeout, err.Error())
 		return

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -119,6 +120,16 @@ func faultHomes(t *testing.T, fail, heal func(c *testCluster, p *proc)) {
 		if !slices.Contains(siblingsOf(t, g), v) {
 			t.Fatalf("get at R=2 after a put of %s: %s", v, g.body)
 		}
+	}
+	// Strict quorums count home nodes only, and say how many are up.
+	r := do(t, http.MethodPut, alive[0], key, "w=2&pw=2", "", []byte("strict"))
+	var e api.Error
+	_ = json.Unmarshal(r.body, &e)
+	if r.code != http.StatusServiceUnavailable || r.outcome != "" || !strings.Contains(e.Error, "only 1 home replicas are up and PW=2") {
+		t.Fatalf("put at pw=2: %d %s (outcome %q)", r.code, r.body, r.outcome)
+	}
+	if g := do(t, http.MethodGet, alive[0], key, "pr=2", "", nil); g.code != http.StatusServiceUnavailable {
+		t.Fatalf("get at pr=2: %d %s", g.code, g.body)
 	}
 	for _, p := range down {
 		heal(c, p)
