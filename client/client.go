@@ -21,9 +21,10 @@
 //	_, err = c.Put(ctx, []byte("cart"), merged, client.PutOptions{Context: res.Context})
 //
 // A request goes to the first member of the key's preference list and to
-// the next only when it cannot have reached the first: the member was known
-// down, or refused the connection. A Get that gets no answer in time also
-// moves on, as reads are idempotent. A Put or Delete that was sent and got
+// the next only when it cannot have reached the first (the member was
+// known down, or refused the connection) or when the first answered 503
+// without an unknown outcome, which stored nothing. A Get that gets no
+// answer in time also moves on, as reads are idempotent. A Put or Delete that was sent and got
 // no answer is not sent again: each write a node coordinates makes a new
 // version, so a second copy would add a sibling (a Delete, a tombstone
 // plus a sibling). Its error wraps ErrOutcomeUnknown; read the key to find

@@ -111,11 +111,11 @@ func TestHTTPErrorAnswerIsFinal(t *testing.T) {
 	fc := newFakeCluster(t, 5)
 	c := newHTTPClientFor(t, fc, 3*time.Second)
 	key := fc.keyWithPrimary("n2")
-	fc.node("n2").failWith.Store(http.StatusServiceUnavailable)
+	fc.node("n2").failWith.Store(http.StatusRequestEntityTooLarge)
 
 	_, err := c.Put(context.Background(), []byte(key), []byte("v"), PutOptions{})
-	e := requireStatus(t, err, http.StatusServiceUnavailable)
-	if e.Message != "injected failure" || e.Error() != "injected failure (503)" {
+	e := requireStatus(t, err, http.StatusRequestEntityTooLarge)
+	if e.Message != "injected failure" || e.Error() != "injected failure (413)" {
 		t.Fatalf("error %q: want the node's message and status", e.Error())
 	}
 	hits := fc.takeHits()
@@ -126,6 +126,22 @@ func TestHTTPErrorAnswerIsFinal(t *testing.T) {
 	fc.node("n2").failWith.Store(http.StatusGatewayTimeout)
 	_, err = c.Get(context.Background(), []byte(key), GetOptions{})
 	requireStatus(t, err, http.StatusGatewayTimeout)
+}
+
+// A 503 that stored nothing (no unknown outcome) moves on: the member
+// could not serve the key, and the next may.
+func TestHTTPDefinite503MovesOn(t *testing.T) {
+	fc := newFakeCluster(t, 5)
+	c := newHTTPClientFor(t, fc, 3*time.Second)
+	key := fc.keyWithPrimary("n2")
+	pref := fc.ring.KeyPreferenceList([]byte(key))
+	fc.node("n2").failWith.Store(http.StatusServiceUnavailable)
+	if _, err := c.Put(context.Background(), []byte(key), []byte("v"), PutOptions{}); err != nil {
+		t.Fatalf("put: %v", err)
+	}
+	if hits := fc.takeHits(); len(hits) != 2 || hits[0].node != "n2" || hits[1].node != pref[1] {
+		t.Fatalf("requests %v: want n2, then %s", hits, pref[1])
+	}
 }
 
 func TestHTTPFailsOverWhenNodeDown(t *testing.T) {

@@ -151,9 +151,9 @@ func TestNativeErrorAnswerIsFinal(t *testing.T) {
 	fc.goNative(1)
 	c := newNativeClientFor(t, fc, 3*time.Second)
 	key := fc.keyWithPrimary("n1")
-	fc.node("n1").failWith.Store(http.StatusServiceUnavailable)
+	fc.node("n1").failWith.Store(http.StatusRequestEntityTooLarge)
 	_, err := c.Put(context.Background(), []byte(key), []byte("v"), PutOptions{})
-	e := requireStatus(t, err, http.StatusServiceUnavailable)
+	e := requireStatus(t, err, http.StatusRequestEntityTooLarge)
 	if e.Message != "injected failure" {
 		t.Fatalf("message %q", e.Message)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -68,10 +69,12 @@ func (u *unreachable) Error() string { return fmt.Sprintf("%s at %s: %s", u.m.id
 func (u *unreachable) Unwrap() error { return u.err }
 
 // route sends a request to the key's preference list, primary first. It
-// moves to the next member only when one gave no answer and either cannot
-// have received the request or the request is idempotent (a read). An
-// answer, even an error, is final, since the node may have acted on the
-// request; so is a write sent without an answer, whose error wraps
+// moves to the next member when one gave no answer and either cannot have
+// received the request or the request is idempotent (a read), and when one
+// answered 503 without an unknown outcome: it stored nothing and could not
+// serve the key, and another member may. Any other answer, even an error,
+// is final, since the node may have acted on the request; so is a write
+// sent without an answer, whose error wraps
 // ErrOutcomeUnknown: writes are not idempotent (each makes a new version),
 // so a copy sent to the next member would add a sibling. Members that
 // recently failed go last. Each member but the last is offered half the
@@ -111,10 +114,17 @@ func (c *Client) route(ctx context.Context, key []byte, idempotent bool, call fu
 			}
 		default:
 			var answered *Error
-			if errors.As(err, &answered) {
-				m.markOK()
+			if !errors.As(err, &answered) {
+				return err
 			}
-			return err
+			m.markOK()
+			// A 503 that stored nothing (not Unknown) says this member
+			// could not serve the key now, perhaps cut off from the
+			// others: another may. Any other answer is final.
+			if answered.Status != http.StatusServiceUnavailable || answered.Unknown || i == len(cands)-1 {
+				return err
+			}
+			tried = append(tried, m.id+": "+answered.Error())
 		}
 		if ctx.Err() != nil {
 			break

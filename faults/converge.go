@@ -79,7 +79,7 @@ func (r *run) converge(ctx context.Context, keys []string, limit time.Duration) 
 	for {
 		// Each key read through a node of its own choosing, every replica
 		// asked: the stale ones are repaired.
-		parallel(len(keys), func(i int) { _, _, _ = r.w.read(i%nodes, keys[i], ring.Replicas()) })
+		parallel(len(keys), func(i int) { _, _, _, _ = r.w.read(i%nodes, keys[i], ring.Replicas()) })
 		differing := make([]bool, len(keys))
 		parallel(len(keys), func(i int) {
 			digests := map[string]bool{}
@@ -135,7 +135,7 @@ func (r *run) finalReads(keys []string) []history.FinalRead {
 	out := make([]history.FinalRead, len(keys)*nodes)
 	parallel(len(out), func(i int) {
 		key, node := keys[i/nodes], i%nodes
-		elems, _, err := r.w.read(node, key, 0)
+		elems, _, _, err := r.w.read(node, key, 0)
 		fr := history.FinalRead{Node: r.c.nodes[node].id, Key: key, Elements: elems}
 		if err != nil {
 			fr.Err = err.Error()
@@ -143,4 +143,27 @@ func (r *run) finalReads(keys []string) []history.FinalRead {
 		out[i] = fr
 	})
 	return out
+}
+
+// suspectsAny reports whether the node at base suspects a member.
+func suspectsAny(ctx context.Context, hc *http.Client, base string) bool {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/status", nil)
+	if err != nil {
+		return false
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	var st api.Status
+	if json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(&st) != nil {
+		return false
+	}
+	for _, m := range st.Members {
+		if m.State == "suspected" {
+			return true
+		}
+	}
+	return false
 }

@@ -20,7 +20,7 @@ type nemesis struct {
 }
 
 // Nemeses lists every nemesis by name, in the order a full run uses.
-var Nemeses = []string{"kill", "pause", "isolate", "partition", "oneway", "loss", "rollback", "clock"}
+var Nemeses = []string{"kill", "kill2", "pause", "isolate", "partition", "oneway", "loss", "rollback", "clock"}
 
 // Describe says what a nemesis does, for the README and the command's help.
 func Describe(name string) string {
@@ -35,6 +35,23 @@ var nemeses = map[string]nemesis{
 		name: "kill", does: "kill -9 one node; restart it when the fault phase ends",
 		start: func(r *run) error { r.c.kill(r.victim()); return nil },
 		heal:  func(r *run) error { return r.c.start(r.victim()) },
+	},
+	"kill2": {
+		name: "kill2", does: "kill -9 two nodes; restart them when the fault phase ends",
+		start: func(r *run) error {
+			for _, v := range r.victims(2) {
+				r.c.kill(v)
+			}
+			return nil
+		},
+		heal: func(r *run) error {
+			for _, v := range r.victims(2) {
+				if err := r.c.start(v); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
 	},
 	"pause": {
 		name: "pause", does: "SIGSTOP one node (its peers' connections stay open and unanswered); SIGCONT at the end",

@@ -84,6 +84,9 @@ type Result struct {
 	Logs map[string]string
 	// Errors are the commonest errors of operations that did not succeed.
 	Errors []string
+	// Suspected is how long after the fault began node n1's failure
+	// detector first suspected another node; 0 if it never did.
+	Suspected time.Duration
 }
 
 // run is the state of one run, which the nemeses act on.
@@ -96,6 +99,16 @@ type run struct {
 
 func (r *run) victimIndex() int { return 1 % len(r.c.nodes) }
 func (r *run) victim() *node    { return r.c.nodes[r.victimIndex()] }
+
+// victims returns the first n victims: node 2, then 4 (n2 and n4), so that
+// with five nodes some keys have two home nodes down.
+func (r *run) victims(n int) []*node {
+	var out []*node
+	for i := 0; i < n; i++ {
+		out = append(out, r.c.nodes[(1+2*i)%len(r.c.nodes)])
+	}
+	return out
+}
 func (r *run) snapshot() string { return filepath.Join(r.c.dir, "snapshot") }
 
 // Run runs cfg. Everything it starts (processes, namespaces, links) is
@@ -210,13 +223,20 @@ func (r *run) execute(ctx context.Context, nm nemesis, res *Result) error {
 		return err
 	}
 	mark("fault")
+	faultStart := time.Now()
 	if err := nm.start(r); err != nil {
 		return fmt.Errorf("start %s: %w", nm.name, err)
 	}
+	watchCtx, stopWatch := context.WithTimeout(ctx, cfg.Fault)
+	defer stopWatch()
+	suspected := make(chan time.Duration, 1)
+	go func() { suspected <- r.watchSuspicion(watchCtx, faultStart) }()
 	logf("  fault on at %v", r.w.since().Round(time.Millisecond))
 	if err := sleep(cfg.Fault); err != nil {
 		return err
 	}
+	stopWatch()
+	res.Suspected = <-suspected
 	mark("healed")
 	if err := nm.heal(r); err != nil {
 		return fmt.Errorf("heal %s: %w", nm.name, err)
@@ -259,6 +279,21 @@ func (r *run) execute(ctx context.Context, nm nemesis, res *Result) error {
 		Nodes: cfg.Nodes, Nemesis: nm.name, Label: fmt.Sprintf("%d nodes, %s", cfg.Nodes, nm.name)})
 	logf("  converged in %v, %d keys still differ", took.Round(time.Millisecond), differing)
 	return nil
+}
+
+// watchSuspicion polls n1's status until its detector suspects another
+// node, and returns how long after start that was; 0 if ctx ends first.
+func (r *run) watchSuspicion(ctx context.Context, start time.Time) time.Duration {
+	for ctx.Err() == nil {
+		if suspectsAny(ctx, r.w.hc, r.c.httpURL(0)) {
+			return time.Since(start)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return 0
 }
 
 // keysOf lists every key the run touched: the set keys and every blind

@@ -17,11 +17,11 @@ import (
 func Overview(results []Result) string {
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "nodes\tnemesis\tops\tacked\tunknown\tfailed\tlost\tunexpected\tavail before\tavail fault\tavail healed\tp99 fault\tconverged\tdiffering\tverdict")
+	fmt.Fprintln(tw, "nodes\tnemesis\tops\tacked\tunknown\tfailed\tlost\tunexpected\tavail before\tavail fault\tavail healed\tp99 fault\tsuspected after\tconverged\tdiffering\tverdict")
 	for _, r := range results {
 		rep := r.Report
 		if r.Skipped != "" {
-			fmt.Fprintf(tw, "%d\t%s\t\t\t\t\t\t\t\t\t\t\t\t\tskipped: %s\n", rep.Nodes, rep.Nemesis, r.Skipped)
+			fmt.Fprintf(tw, "%d\t%s\t\t\t\t\t\t\t\t\t\t\t\t\t\tskipped: %s\n", rep.Nodes, rep.Nemesis, r.Skipped)
 			continue
 		}
 		avail := map[string]string{}
@@ -39,10 +39,14 @@ func Overview(results []Result) string {
 		if !rep.Pass() {
 			verdict = "FAIL"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%.1f s\t%d\t%s\n",
+		suspected := "-"
+		if r.Suspected > 0 {
+			suspected = fmt.Sprintf("%.0f ms", float64(r.Suspected)/float64(time.Millisecond))
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%.1f s\t%d\t%s\n",
 			rep.Nodes, rep.Nemesis, rep.Attempted, rep.Acknowledged, rep.Unknown, rep.Failed,
 			len(rep.Lost), len(rep.Unexpected), dash(avail["before"]), dash(avail["fault"]), dash(avail["healed"]),
-			p99, r.Converged.Seconds(), rep.DifferingKeys, verdict)
+			p99, suspected, r.Converged.Seconds(), rep.DifferingKeys, verdict)
 	}
 	tw.Flush()
 	return b.String()

@@ -125,19 +125,20 @@ func (w *workload) history() []history.Op {
 func (w *workload) since() time.Duration { return time.Since(w.start) }
 
 // A client knows every node, as a client given several seeds does: a
-// request that cannot have left (a refused or failed dial) goes to the
-// next node, so that the figures measure the store, not a client bound to
-// a dead node. A request that may have arrived is never sent again.
+// request that certainly stored nothing (a refused dial, a 503 without
+// the unknown outcome) goes to the next node, so that the figures measure
+// the store, not a client bound to a node that cannot serve. A request
+// that may have been applied is never sent again.
 
 func (w *workload) write(node int, key, elem string) (op history.Op) {
 	op = history.Op{Kind: history.Write, Key: key, Element: elem, Start: w.since()}
 	defer func() { op.End = w.since() }()
 	for try := 0; try < len(w.nodes); try++ {
 		n := (node + try) % len(w.nodes)
-		var sent bool
+		var again bool
 		op.Node = w.ids[n]
-		op.Outcome, op.Err, sent = w.put(n, key, []byte(elem), "")
-		if op.Outcome != history.Failed || sent {
+		op.Outcome, op.Err, again = w.put(n, key, []byte(elem), "")
+		if !again {
 			break
 		}
 	}
@@ -150,18 +151,17 @@ func (w *workload) add(node int, key, elem string) (op history.Op) {
 	for try := 0; try < len(w.nodes); try++ {
 		n := (node + try) % len(w.nodes)
 		op.Node = w.ids[n]
-		elems, ctxStr, err := w.read(n, key, 0)
+		elems, ctxStr, again, err := w.read(n, key, 0)
 		if err != nil {
 			// Nothing was written: the operation failed, definitely.
 			op.Outcome, op.Err = history.Failed, "read before the write: "+err.Error()
-			if isDialError(err) {
+			if again {
 				continue
 			}
 			return op
 		}
-		var sent bool
-		op.Outcome, op.Err, sent = w.put(n, key, []byte(strings.Join(append(elems, elem), ",")), ctxStr)
-		if op.Outcome != history.Failed || sent {
+		op.Outcome, op.Err, again = w.put(n, key, []byte(strings.Join(append(elems, elem), ",")), ctxStr)
+		if !again {
 			break
 		}
 	}
@@ -180,8 +180,9 @@ func isDialError(err error) bool {
 // lost after the request went out are unknown; a request that never left
 // (a refused dial) failed.
 //
-// sent says whether the request may have reached the node.
-func (w *workload) put(node int, key string, value []byte, ctxStr string) (out history.Outcome, why string, sent bool) {
+// again says that another node may be asked: this one certainly stored
+// nothing and could not serve (a failed dial, a definite 503).
+func (w *workload) put(node int, key string, value []byte, ctxStr string) (out history.Outcome, why string, again bool) {
 	req, err := http.NewRequest(http.MethodPut, w.nodes[node]+api.KeyPrefix+url.PathEscape(key), bytes.NewReader(value))
 	if err != nil {
 		return history.Failed, err.Error(), false
@@ -196,56 +197,57 @@ func (w *workload) put(node int, key string, value []byte, ctxStr string) (out h
 	resp, err := w.hc.Do(req)
 	if err != nil {
 		if wrote.Load() {
-			return history.Unknown, err.Error(), true
+			return history.Unknown, err.Error(), false
 		}
-		return history.Failed, err.Error(), false
+		return history.Failed, err.Error(), true
 	}
 	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	switch {
 	case err != nil:
-		return history.Unknown, "reading the reply: " + err.Error(), true
+		return history.Unknown, "reading the reply: " + err.Error(), false
 	case resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusNoContent:
-		return history.OK, "", true
+		return history.OK, "", false
 	case resp.Header.Get(api.OutcomeHeader) == api.OutcomeUnknown:
-		return history.Unknown, fmt.Sprintf("%d %s", resp.StatusCode, errorText(body)), true
+		return history.Unknown, fmt.Sprintf("%d %s", resp.StatusCode, errorText(body)), false
 	}
-	return history.Failed, fmt.Sprintf("%d %s", resp.StatusCode, errorText(body)), true
+	return history.Failed, fmt.Sprintf("%d %s", resp.StatusCode, errorText(body)), resp.StatusCode == http.StatusServiceUnavailable
 }
 
 // read returns the union of the elements of key's siblings and the
-// context to write with; r=0 is the node's default quorum.
-func (w *workload) read(node int, key string, r int) ([]string, string, error) {
+// context to write with; r=0 is the node's default quorum. On an error,
+// again says another node may do better (a failed dial, a 503).
+func (w *workload) read(node int, key string, r int) (elems []string, ctx string, again bool, err error) {
 	u := w.nodes[node] + api.KeyPrefix + url.PathEscape(key)
 	if r > 0 {
 		u += fmt.Sprintf("?r=%d", r)
 	}
 	req, err := http.NewRequest(http.MethodGet, u, nil)
 	if err != nil {
-		return nil, "", err
+		return nil, "", false, err
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := w.hc.Do(req)
 	if err != nil {
-		return nil, "", err
+		return nil, "", isDialError(err), err
 	}
 	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if err != nil {
-		return nil, "", err
+		return nil, "", false, err
 	}
 	switch resp.StatusCode {
 	case http.StatusNotFound:
-		return nil, resp.Header.Get(api.ContextHeader), nil
+		return nil, resp.Header.Get(api.ContextHeader), false, nil
 	case http.StatusOK, http.StatusMultipleChoices:
 	default:
-		return nil, "", fmt.Errorf("%d %s", resp.StatusCode, errorText(body))
+		return nil, "", resp.StatusCode == http.StatusServiceUnavailable, fmt.Errorf("%d %s", resp.StatusCode, errorText(body))
 	}
 	var s api.Siblings
 	if err := json.Unmarshal(body, &s); err != nil {
-		return nil, "", fmt.Errorf("reply is not siblings JSON: %w", err)
+		return nil, "", false, fmt.Errorf("reply is not siblings JSON: %w", err)
 	}
-	return unionOf(s.Siblings), s.Context, nil
+	return unionOf(s.Siblings), s.Context, false, nil
 }
 
 // unionOf splits each sibling into its elements and returns their union,

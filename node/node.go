@@ -118,9 +118,12 @@ func New(cfg Config, logOut io.Writer) (*Node, error) {
 		// only after three.
 		HeartbeatInterval: 200 * time.Millisecond,
 		HeartbeatTimeout:  3 * time.Second,
-		QueueBytes:        cfg.PeerQueueBytes,
-		MaxFrameSize:      cfg.MaxFrameSize,
-		Logger:            log.With().Str("component", "transport").Logger(),
+		// A peer that was down is redialled at least twice a second, so
+		// it is cleared soon after it answers again.
+		BackoffMax:   500 * time.Millisecond,
+		QueueBytes:   cfg.PeerQueueBytes,
+		MaxFrameSize: cfg.MaxFrameSize,
+		Logger:       log.With().Str("component", "transport").Logger(),
 	})
 	if err != nil {
 		_ = st.Close()
