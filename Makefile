@@ -24,12 +24,14 @@ test:
 faults: build
 	$(GO) run ./faults/cmd/faults -bin $(BIN) $(FAULTSFLAGS)
 
-# Actor-level benchmarks: the transport against hollywood's remote, then the
-# key-value path through three node processes. bench/README.md holds the
+# Actor-level benchmarks: the transport against hollywood's remote, the
+# key-value path through three node processes, and puts under failures with
+# the hint replay rate through five. bench/README.md holds the
 # figures; BENCHFLAGS=-readme makes kvbench rewrite its section there.
 bench: build
 	$(GO) run ./bench/cmd/benchall
 	$(GO) run ./bench/cmd/kvbench -bin $(BIN) $(BENCHFLAGS)
+	$(GO) run ./bench/cmd/hintbench -bin $(BIN)
 
 # Runs each fuzz target for FUZZTIME.
 FUZZTIME ?= 30s

@@ -132,6 +132,7 @@ func (h *Hints) Receive(c *actor.Context) {
 		c.Respond(h.coordinate(m))
 	case *messages.ReplicaPutAck:
 		h.handedOver(m)
+		h.replay(c) // keep the window full instead of waiting for the tick
 	case actor.Initialized:
 	default:
 		h.cfg.Log.Warn().Str("message", messages.NameOf(m)).Str("peer", peer(c)).Msg("hints: unexpected message dropped")
@@ -274,12 +275,13 @@ func (h *Hints) put(home string, p uint32, key []byte, versions version.Siblings
 	for _, v := range versions {
 		next = next.Add(v)
 	}
-	_, err = h.store(home, p, key, rec, next)
+	_, _, err = h.store(home, p, key, rec, next)
 	return err
 }
 
-// store writes next as the hint, checked against the bounds.
-func (h *Hints) store(home string, p uint32, key []byte, rec hintRecord, next version.Siblings) (version.Siblings, error) {
+// store writes next as the hint, checked against the bounds. maybe says
+// that the store failed mid-write, so the hint may be there all the same.
+func (h *Hints) store(home string, p uint32, key []byte, rec hintRecord, next version.Siblings) (_ version.Siblings, maybe bool, _ error) {
 	hk := hints.Key{Home: home, Partition: p, Key: string(key)}
 	if rec.stored == 0 {
 		rec.stored = h.cfg.Now()
@@ -290,23 +292,23 @@ func (h *Hints) store(home string, p uint32, key []byte, rec hintRecord, next ve
 	rec.set = next
 	raw, err := h.encode(rec)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if h.cfg.MaxSetBytes > 0 && len(raw) > h.cfg.MaxSetBytes {
-		return nil, fmt.Errorf("the hint's %d versions would take %d bytes on %s, over the limit of %d",
+		return nil, false, fmt.Errorf("the hint's %d versions would take %d bytes on %s, over the limit of %d",
 			len(next), len(raw), h.cfg.Node, h.cfg.MaxSetBytes)
 	}
 	if err := h.book.Admit(hk, len(raw)); err != nil {
 		h.cfg.Log.Warn().Err(err).Str("home", home).Uint64("key_hash", keyHash(key)).Msg("hints: hint refused")
-		return nil, err
+		return nil, false, err
 	}
 	b := store.NewBatch()
 	b.Put(HintPartition, hintKey(home, p, key), raw)
 	if err := h.cfg.Store.Apply(b); err != nil {
-		return nil, fmt.Errorf("store hint: %w", err)
+		return nil, true, fmt.Errorf("store hint: %w", err)
 	}
 	h.book.Stored(hk, len(raw), rec.stored)
-	return next, nil
+	return next, false, nil
 }
 
 // coordinate makes and keeps a new version as a stand-in for m.Home: no
@@ -322,9 +324,9 @@ func (h *Hints) coordinate(m *messages.CoordinatePut) *messages.CoordinatePutDon
 		return done
 	}
 	ver := h.cfg.Dots.NewVersion(rec.set, m.Context, m.Value, m.Delete, h.cfg.Now(), 0)
-	next, err := h.store(m.Home, m.Partition, m.Key, rec, rec.set.Add(ver))
+	next, maybe, err := h.store(m.Home, m.Partition, m.Key, rec, rec.set.Add(ver))
 	if err != nil {
-		done.Err, done.MaybeStored = err.Error(), false
+		done.Err, done.MaybeStored = err.Error(), maybe
 		return done
 	}
 	done.Version, done.Set, done.Reply = ver, next, ver.Context.Clone()
@@ -345,6 +347,13 @@ func (h *Hints) tick(c *actor.Context) {
 		h.cfg.Log.Warn().Int("hints", len(gone)).Str("home", gone[0].Home).
 			Msg("hints: hints past the window dropped; anti-entropy must repair their keys")
 	}
+	h.replay(c)
+	h.publish()
+}
+
+// replay sends what the books say to send now.
+func (h *Hints) replay(c *actor.Context) {
+	now := h.cfg.Now()
 	for _, r := range h.book.Next(now, h.cfg.Up) {
 		home, ok := h.cfg.Ring.Member(r.Key.Home)
 		rec, err := h.read(hintKey(r.Key.Home, r.Key.Partition, []byte(r.Key.Key)))
@@ -355,7 +364,6 @@ func (h *Hints) tick(c *actor.Context) {
 		c.Send(VnodePID(home.Addr, r.Key.Partition), &messages.ReplicaPut{
 			ReqID: r.ID, Partition: r.Key.Partition, Key: []byte(r.Key.Key), Versions: rec.set})
 	}
-	h.publish()
 }
 
 // handedOver takes a home vnode's answer to a replay.

@@ -129,6 +129,9 @@ type Member struct {
 	Since     string  `json:"since,omitempty"`
 	For       float64 `json:"for_seconds,omitempty"`
 	LastHeard string  `json:"last_heard,omitempty"`
+	// Suspicions counts the times this node's detector turned to suspect
+	// the member since it started.
+	Suspicions uint64 `json:"suspicions,omitempty"`
 }
 
 // HintQueue is what a node holds as a stand-in for one home node.

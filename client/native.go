@@ -63,7 +63,11 @@ func newNative(cfg Config, st api.Status, firstAddr string) (*native, error) {
 		TLS:          cfg.TLS,
 		DialTimeout:  dialTimeout(cfg.Timeout),
 		MaxFrameSize: maxFrame,
-		Logger:       zerolog.Nop(),
+		// A hung node is known down within a second, so that the
+		// requests that follow go to the next member.
+		HeartbeatInterval: 200 * time.Millisecond,
+		HeartbeatTimeout:  time.Second,
+		Logger:            zerolog.Nop(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("client: native transport: %w", err)

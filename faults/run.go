@@ -100,12 +100,13 @@ type run struct {
 func (r *run) victimIndex() int { return 1 % len(r.c.nodes) }
 func (r *run) victim() *node    { return r.c.nodes[r.victimIndex()] }
 
-// victims returns the first n victims: node 2, then 4 (n2 and n4), so that
-// with five nodes some keys have two home nodes down.
+// victims returns n victims spread over the nodes, never n1 (which the run
+// watches): n2 and n4 of five, n2 and n3 of three.
 func (r *run) victims(n int) []*node {
+	step := max(1, (len(r.c.nodes)-1)/n)
 	var out []*node
 	for i := 0; i < n; i++ {
-		out = append(out, r.c.nodes[(1+2*i)%len(r.c.nodes)])
+		out = append(out, r.c.nodes[1+i*step])
 	}
 	return out
 }

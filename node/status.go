@@ -26,6 +26,7 @@ func (n *Node) Status() api.Status {
 		if m.ID == n.cfg.ID {
 			am.State = "self"
 		} else if p, ok := n.peers.Peer(m.ID); ok {
+			am.Suspicions = p.Suspicions
 			if p.Suspected {
 				am.Up, am.State, am.Why = false, "suspected", p.Why
 			}

@@ -41,6 +41,8 @@ type Node struct {
 	cmd            *exec.Cmd
 	log            *tailBuffer
 	done           chan struct{}
+	bin            string
+	args, env      []string
 }
 
 // PID is the node's process id.
@@ -80,7 +82,6 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (c *Cluster, err error
 			Peer: net.JoinHostPort(host, strconv.Itoa(ports[2*i])),
 			HTTP: net.JoinHostPort(host, strconv.Itoa(ports[2*i+1])),
 			log:  &tailBuffer{max: 16 << 10},
-			done: make(chan struct{}),
 		}
 		members = append(members, n.ID+"="+n.Peer)
 		c.Nodes = append(c.Nodes, n)
@@ -90,20 +91,42 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (c *Cluster, err error
 			"--members", strings.Join(members, ","), "--storage", cfg.Storage,
 			"--data", filepath.Join(dir, n.ID), "--log-level", "warn", "--log-format", "json",
 			"-n", strconv.Itoa(cfg.N), "-r", strconv.Itoa(cfg.R), "-w", strconv.Itoa(cfg.W)}
-		n.cmd = exec.Command(cfg.Bin, args...)
-		n.cmd.Stdout, n.cmd.Stderr = n.log, n.log
+		n.bin, n.args = cfg.Bin, args
 		if cfg.GOMAXPROCS > 0 {
-			n.cmd.Env = append(os.Environ(), "GOMAXPROCS="+strconv.Itoa(cfg.GOMAXPROCS))
+			n.env = append(os.Environ(), "GOMAXPROCS="+strconv.Itoa(cfg.GOMAXPROCS))
 		}
-		// The nodes die with this process even if it is killed outright.
-		n.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-		if err := n.cmd.Start(); err != nil {
-			return c, fmt.Errorf("start node %s: %w", n.ID, err)
+		if err := n.start(); err != nil {
+			return c, err
 		}
-		go func(n *Node) { _ = n.cmd.Wait(); close(n.done) }(n)
 	}
 	return c, c.waitAgreed(ctx, 30*time.Second)
 }
+
+func (n *Node) start() error {
+	n.cmd = exec.Command(n.bin, n.args...)
+	n.cmd.Stdout, n.cmd.Stderr = n.log, n.log
+	n.cmd.Env = n.env
+	// The nodes die with this process even if it is killed outright.
+	n.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := n.cmd.Start(); err != nil {
+		return fmt.Errorf("start node %s: %w", n.ID, err)
+	}
+	n.done = make(chan struct{})
+	go func(cmd *exec.Cmd, done chan struct{}) { _ = cmd.Wait(); close(done) }(n.cmd, n.done)
+	return nil
+}
+
+// Kill kills node n with SIGKILL and waits for it to end.
+func (n *Node) Kill() {
+	_ = n.cmd.Process.Kill()
+	<-n.done
+}
+
+// Restart starts node n again on its data, after Kill.
+func (n *Node) Restart() error { return n.start() }
+
+// Signal sends sig (SIGSTOP, SIGCONT) to node n.
+func (n *Node) Signal(sig syscall.Signal) error { return n.cmd.Process.Signal(sig) }
 
 // Seeds are the nodes' HTTP base URLs.
 func (c *Cluster) Seeds() []string {
@@ -175,6 +198,7 @@ func (c *Cluster) Stop() {
 	c.once.Do(func() {
 		for _, n := range c.Nodes {
 			if n.cmd != nil && n.cmd.Process != nil {
+				_ = n.cmd.Process.Signal(syscall.SIGCONT)
 				_ = n.cmd.Process.Kill()
 				select {
 				case <-n.done:

@@ -30,6 +30,7 @@ func runNode(args []string) error {
 	fs.DurationVar(&cfg.TombstoneGrace, "tombstone-grace", d.TombstoneGrace,
 		"age after which a deletion found on every replica is removed from the store (negative: never)")
 	fs.DurationVar(&cfg.ClockOffset, "clock-offset", 0, "set this node's clock off by this much (for fault tests)")
+	fs.DurationVar(&cfg.HintWindow, "hint-window", d.HintWindow, "hints kept for a home node that is down longer than this are dropped")
 	fs.IntVar(&cfg.Coordinators, "coordinators", d.Coordinators, "coordinator actors on this node")
 	fs.StringVar(&cfg.Storage, "storage", d.Storage, "pebble or memory")
 	fs.StringVar(&cfg.DataDir, "data", "", "data directory (pebble storage)")
