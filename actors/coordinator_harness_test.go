@@ -3,6 +3,7 @@ package actors_test
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -322,6 +323,21 @@ func (tc *testCluster) findKey(prefix string, ok func(pref []string) bool) strin
 	}
 	tc.tb.Fatalf("no key with prefix %s fits", prefix)
 	return ""
+}
+
+// outsiderKey returns a key and a node outside its preference list.
+func (tc *testCluster) outsiderKey(prefix string) (key, outsider string) {
+	tc.tb.Helper()
+	key = tc.findKey(prefix, func(pref []string) bool {
+		for _, n := range tc.nodes {
+			if !slices.Contains(pref, n.id) {
+				outsider = n.id
+				return true
+			}
+		}
+		return false
+	})
+	return key, outsider
 }
 
 // eventually polls cond until it holds or the deadline passes; the poll

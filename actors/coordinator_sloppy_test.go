@@ -117,16 +117,7 @@ func TestStandInCoordinatesWhenEveryHomeNodeIsDown(t *testing.T) {
 // stored once.
 func TestForwardFallsBackWithoutWritingTwice(t *testing.T) {
 	tc := newTestCluster(t, clusterSpec{nodes: 4, coord: func(cfg *actors.CoordinatorConfig) { cfg.ForwardWait = 100 * time.Millisecond }})
-	var outsider string
-	key := tc.findKey("fallback", func(pref []string) bool {
-		for _, n := range tc.nodes {
-			if !slices.Contains(pref, n.id) {
-				outsider = n.id
-				return true
-			}
-		}
-		return false
-	})
+	key, outsider := tc.outsiderKey("fallback")
 	pref := tc.pref([]byte(key))
 	out := tc.node(outsider)
 	// The first home node is slow to hear from the outsider: its

@@ -261,16 +261,7 @@ func TestCoordinatorReadRepair(t *testing.T) {
 // with the client as sender, to the first replica not reported down.
 func TestCoordinatorForwarding(t *testing.T) {
 	tc := newTestCluster(t, clusterSpec{nodes: 4})
-	var outsider string
-	key := tc.findKey("fwd", func(pref []string) bool {
-		for _, n := range tc.nodes {
-			if !slices.Contains(pref, n.id) {
-				outsider = n.id
-				return true
-			}
-		}
-		return false
-	})
+	key, outsider := tc.outsiderKey("fwd")
 	pref := tc.pref([]byte(key))
 	out := tc.nodeIndex(outsider)
 

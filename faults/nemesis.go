@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"syscall"
+
+	"github.com/dynamokv/dynamo/internal/files"
 )
 
 // A nemesis is one kind of fault. The run calls prepare halfway through
@@ -94,7 +96,7 @@ var nemeses = map[string]nemesis{
 		prepare: func(r *run) error {
 			v := r.victim()
 			r.c.kill(v)
-			if err := copyDir(v.data, r.snapshot()); err != nil {
+			if err := files.CopyDir(v.data, r.snapshot()); err != nil {
 				return fmt.Errorf("snapshot %s: %w", v.id, err)
 			}
 			return r.c.start(v)
@@ -105,7 +107,7 @@ var nemeses = map[string]nemesis{
 			if err := os.RemoveAll(v.data); err != nil {
 				return err
 			}
-			if err := copyDir(r.snapshot(), v.data); err != nil {
+			if err := files.CopyDir(r.snapshot(), v.data); err != nil {
 				return fmt.Errorf("restore %s: %w", v.id, err)
 			}
 			return r.c.start(v)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -10,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/dynamokv/dynamo/api"
+	"github.com/dynamokv/dynamo/internal/files"
 )
 
 // A node restarted on a store rolled back to an earlier copy (a restored
@@ -23,7 +23,9 @@ func TestRolledBackNodeLosesNoAcknowledgedWrite(t *testing.T) {
 	mustPut(t, n1, "k", "before", "", "w=3")
 	c.kill(n1)
 	snapshot := filepath.Join(t.TempDir(), "n1")
-	copyDir(t, n1.data, snapshot)
+	if err := files.CopyDir(n1.data, snapshot); err != nil {
+		t.Fatal(err)
+	}
 	c.start(n1)
 	c.waitAgreed(c.nodes...)
 	mustPut(t, n1, "k", "acknowledged", "", "w=3")
@@ -32,7 +34,9 @@ func TestRolledBackNodeLosesNoAcknowledgedWrite(t *testing.T) {
 	if err := os.RemoveAll(n1.data); err != nil {
 		t.Fatal(err)
 	}
-	copyDir(t, snapshot, n1.data)
+	if err := files.CopyDir(snapshot, n1.data); err != nil {
+		t.Fatal(err)
+	}
 	c.start(n1)
 	c.waitAgreed(c.nodes...)
 	mustPut(t, n1, "k", "next", "", "w=2")
@@ -49,40 +53,5 @@ func TestRolledBackNodeLosesNoAcknowledgedWrite(t *testing.T) {
 	slices.Sort(got)
 	if !slices.Equal(got, []string{"acknowledged", "before", "next"}) {
 		t.Fatalf("siblings %q; want the acknowledged write kept beside before and next", got)
-	}
-}
-
-// copyDir copies the regular files of a store directory tree.
-func copyDir(t *testing.T, from, to string) {
-	t.Helper()
-	err := filepath.WalkDir(from, func(path string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(from, path)
-		if err != nil {
-			return err
-		}
-		dst := filepath.Join(to, rel)
-		if d.IsDir() {
-			return os.MkdirAll(dst, 0o755)
-		}
-		in, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer in.Close()
-		out, err := os.Create(dst)
-		if err != nil {
-			return err
-		}
-		if _, err := io.Copy(out, in); err != nil {
-			out.Close()
-			return err
-		}
-		return out.Close()
-	})
-	if err != nil {
-		t.Fatalf("copy %s to %s: %v", from, to, err)
 	}
 }

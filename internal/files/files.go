@@ -1,4 +1,6 @@
-package faults
+// Package files copies directory trees, as a backup of a stopped node's
+// store would: for tests and the fault suite, which roll stores back.
+package files
 
 import (
 	"io"
@@ -6,9 +8,8 @@ import (
 	"path/filepath"
 )
 
-// copyDir copies the directories and regular files under from to to, as a
-// backup of a stopped node's store would.
-func copyDir(from, to string) error {
+// CopyDir copies the directories and regular files under from to to.
+func CopyDir(from, to string) error {
 	return filepath.WalkDir(from, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
