@@ -14,6 +14,7 @@ import (
 	"github.com/anthdm/hollywood/actor"
 	"github.com/cespare/xxhash/v2"
 	"github.com/dynamokv/dynamo/cache"
+	"github.com/dynamokv/dynamo/merkle"
 	"github.com/dynamokv/dynamo/messages"
 	"github.com/dynamokv/dynamo/store"
 	"github.com/dynamokv/dynamo/version"
@@ -66,6 +67,11 @@ type VnodeConfig struct {
 	// Counters, shared by a node's vnodes, count what operators must
 	// hear about; nil means counters of the vnode's own.
 	Counters *VnodeCounters
+	// TreeShape is the form of the partition's Merkle tree (zero means
+	// merkle.DefaultShape); PartitionBits is log2(Q), the key-hash bits
+	// that name the partition, above those that name its segments.
+	TreeShape     merkle.Shape
+	PartitionBits int
 }
 
 // VnodeCounters are counters that a node's vnodes share, for its status
@@ -79,6 +85,9 @@ type VnodeCounters struct {
 	// Reaped counts keys deleted from the store once their tombstones
 	// were collected.
 	Reaped atomic.Uint64
+	// TreeBuilds counts Merkle trees built from the store (at start, or
+	// after a write whose outcome was unknown), TreeBuildNanos their time.
+	TreeBuilds, TreeBuildNanos atomic.Uint64
 }
 
 // DefaultVnodeCacheBytes is VnodeConfig.CacheBytes when it is 0. Every key
@@ -96,7 +105,7 @@ type Vnode struct {
 	// absent ones. Being the only writer, the vnode keeps it exact by
 	// updating it after each successful write. Cached sets are shared
 	// with replies and must never be modified in place.
-	cache *cache.LRU[version.Siblings]
+	cache *cache.LRU[cachedSet]
 	// buf and enc encode sets for the store; one buffer serves every
 	// write because the store's batch copies the value.
 	buf bytes.Buffer
@@ -105,6 +114,10 @@ type Vnode struct {
 	// no longer hold every live version its node issued, which put reply
 	// contexts rely on (version.ReplyContext), so they stay conservative.
 	lostHistory bool
+	// tree is the partition's Merkle tree; treeStale says a write's
+	// outcome in the store is unknown, so it must be rebuilt.
+	tree      *merkle.Tree
+	treeStale bool
 }
 
 // NewVnode returns the producer of a vnode.
@@ -121,9 +134,12 @@ func NewVnode(cfg VnodeConfig) actor.Producer {
 	if cfg.Counters == nil {
 		cfg.Counters = &VnodeCounters{}
 	}
+	if cfg.TreeShape == (merkle.Shape{}) {
+		cfg.TreeShape = merkle.DefaultShape
+	}
 	log := cfg.Log.With().Str("node", cfg.Node).Uint32("partition", cfg.Partition).Logger()
 	return func() actor.Receiver {
-		return &Vnode{cfg: cfg, log: log, cache: cache.NewLRU[version.Siblings](cfg.CacheBytes)}
+		return &Vnode{cfg: cfg, log: log, cache: cache.NewLRU[cachedSet](cfg.CacheBytes)}
 	}
 }
 
@@ -147,7 +163,21 @@ func (v *Vnode) Receive(c *actor.Context) {
 		c.Respond(v.replicaGet(c, m))
 	case *messages.ReplicaReap:
 		v.replicaReap(c, m)
-	case actor.Initialized, actor.Started, actor.Stopped:
+	case *messages.TreeRequest:
+		c.Respond(v.treeRequest(m))
+	case *messages.SegmentRequest:
+		c.Respond(v.segmentRequest(m))
+	case *messages.SyncGet:
+		c.Respond(v.syncGet(c, m))
+	case *messages.SyncPut:
+		c.Respond(v.syncPut(c, m))
+	case *messages.TombstoneScan:
+		c.Respond(v.tombstoneScan(m))
+	case actor.Started:
+		if err := v.buildTree(); err != nil {
+			v.log.Error().Err(err).Msg("vnode: tree not built; anti-entropy will retry")
+		}
+	case actor.Initialized, actor.Stopped:
 	default:
 		v.log.Warn().Str("message", messages.NameOf(m)).Str("peer", peer(c)).Msg("vnode: unexpected message dropped")
 	}
@@ -159,11 +189,12 @@ func (v *Vnode) coordinatePut(m *messages.CoordinatePut) *messages.CoordinatePut
 		done.Err = err.Error()
 		return done
 	}
-	local, err := v.load(m.Key)
+	held, err := v.loadCached(m.Key)
 	if err != nil {
 		done.Err = v.failed("coordinate put", m.Key, "", err)
 		return done
 	}
+	local := held.set
 	ver := v.cfg.Dots.NewVersion(local, m.Context, m.Value, m.Delete, v.cfg.Now(), v.cfg.MaxClockEntries)
 	next := local.Add(ver)
 	raw, err := v.encode(next)
@@ -180,7 +211,7 @@ func (v *Vnode) coordinatePut(m *messages.CoordinatePut) *messages.CoordinatePut
 			Msg("vnode: write refused, sibling set too large")
 		return done
 	}
-	if err := v.write(m.Key, next, raw); err != nil {
+	if err := v.write(m.Key, next, raw, held.hash); err != nil {
 		done.Err = v.failed("coordinate put", m.Key, "", err)
 		done.MaybeStored = true
 		return done
@@ -200,24 +231,33 @@ func (v *Vnode) replicaPut(c *actor.Context, m *messages.ReplicaPut) *messages.R
 		ack.Err = err.Error()
 		return ack
 	}
-	local, err := v.load(m.Key)
-	if err != nil {
-		ack.Err = v.failed("replica put", m.Key, peer(c), err)
-		return ack
+	if err := v.merge(m.Key, m.Versions, peer(c)); err != nil {
+		ack.Err = err.Error()
 	}
+	return ack
+}
+
+// merge adds versions to what the vnode holds for key (keeping siblings,
+// dropping what they obsolete) and stores the result: replica writes,
+// read repair, handed-over hints and anti-entropy all come through here.
+func (v *Vnode) merge(key []byte, versions version.Siblings, from string) error {
+	held, err := v.loadCached(key)
+	if err != nil {
+		return errors.New(v.failed("replica put", key, from, err))
+	}
+	local := held.set
 	next := local
-	for _, ver := range m.Versions {
+	for _, ver := range versions {
 		next = next.Add(ver)
 	}
 	// Repeats are common (retries, duplicated frames, read repair racing
 	// the write it repairs); skipping the write keeps them cheap.
 	if unchanged(next, local) {
-		return ack
+		return nil
 	}
 	raw, err := v.encode(next)
 	if err != nil {
-		ack.Err = v.failed("replica put", m.Key, peer(c), err)
-		return ack
+		return errors.New(v.failed("replica put", key, from, err))
 	}
 	// Every replica must be able to send what it holds in one message, or
 	// reads of the key would time out for good: a merge that outgrows it
@@ -226,16 +266,15 @@ func (v *Vnode) replicaPut(c *actor.Context, m *messages.ReplicaPut) *messages.R
 	if v.cfg.MaxSetBytes > 0 && len(raw) > v.cfg.MaxSetBytes {
 		v.trimBuffer()
 		v.cfg.Counters.RefusedTooLarge.Add(1)
-		ack.Err = fmt.Sprintf("the key's %d versions would take %d bytes on %s, over the limit of %d: "+
+		v.log.Warn().Uint64("key_hash", keyHash(key)).Int("versions", len(next)).Int("bytes", len(raw)).
+			Str("peer", from).Msg("vnode: replica write refused, sibling set too large")
+		return fmt.Errorf("the key's %d versions would take %d bytes on %s, over the limit of %d: "+
 			"read the key and write with its context to resolve its siblings", len(next), len(raw), v.cfg.Node, v.cfg.MaxSetBytes)
-		v.log.Warn().Uint64("key_hash", keyHash(m.Key)).Int("versions", len(next)).Int("bytes", len(raw)).
-			Str("peer", peer(c)).Msg("vnode: replica write refused, sibling set too large")
-		return ack
 	}
-	if err := v.write(m.Key, next, raw); err != nil {
-		ack.Err = v.failed("replica put", m.Key, peer(c), err)
+	if err := v.write(key, next, raw, held.hash); err != nil {
+		return errors.New(v.failed("replica put", key, from, err))
 	}
-	return ack
+	return nil
 }
 
 func (v *Vnode) replicaGet(c *actor.Context, m *messages.ReplicaGet) *messages.ReplicaGetReply {
@@ -261,23 +300,19 @@ func (v *Vnode) replicaReap(c *actor.Context, m *messages.ReplicaReap) {
 	if v.checkPartition(m.Partition) != nil {
 		return
 	}
-	local, err := v.load(m.Key)
-	if err != nil || len(local) == 0 || len(local) != len(m.Dots) {
+	held, err := v.loadCached(m.Key)
+	if err != nil || len(held.set) == 0 || len(held.set) != len(m.Dots) {
 		return
 	}
-	for _, ver := range local {
+	for _, ver := range held.set {
 		if !ver.Deleted || !slices.Contains(m.Dots, ver.Dot) {
 			return
 		}
 	}
-	b := store.NewBatch()
-	b.Delete(v.cfg.Partition, m.Key)
-	if err := v.cfg.Store.Apply(b); err != nil {
-		v.cache.Remove(m.Key)
+	if err := v.remove(m.Key, held.hash); err != nil {
 		v.failed("reap", m.Key, peer(c), err)
 		return
 	}
-	v.cache.Put(m.Key, nil, cachedSize(m.Key, nil))
 	v.cfg.Counters.Reaped.Add(1)
 }
 

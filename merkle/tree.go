@@ -153,13 +153,13 @@ func (t *Tree) Reset() {
 
 // Differing compares the children of nodes of level l on two sides and
 // returns the children, as nodes of level l+1, whose hashes differ.
-func Differing(shape Shape, nodes []int, mine, theirs []uint64) []int {
+func Differing(shape Shape, nodes []int, mine, theirs []uint32) []int {
 	var out []int
 	f := shape.Fanout
 	for i, n := range nodes {
 		for c := 0; c < f; c++ {
 			j := i*f + c
-			var a, b uint64
+			var a, b uint32
 			if j < len(mine) {
 				a = mine[j]
 			}
@@ -170,6 +170,18 @@ func Differing(shape Shape, nodes []int, mine, theirs []uint64) []int {
 				out = append(out, n*f+c)
 			}
 		}
+	}
+	return out
+}
+
+// Fold shortens a node's hash to the 32 bits a tree exchange sends.
+func Fold(h uint64) uint32 { return uint32(h ^ h>>32) }
+
+// FoldAll folds every hash of hs.
+func FoldAll(hs []uint64) []uint32 {
+	out := make([]uint32, len(hs))
+	for i, h := range hs {
+		out[i] = Fold(h)
 	}
 	return out
 }

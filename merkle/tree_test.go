@@ -29,7 +29,7 @@ func diff(a, b *Tree) []int {
 	}
 	nodes := []int{0}
 	for l := 0; l < a.shape.Depth && len(nodes) > 0; l++ {
-		nodes = Differing(a.shape, nodes, a.Children(l, nodes), b.Children(l, nodes))
+		nodes = Differing(a.shape, nodes, FoldAll(a.Children(l, nodes)), FoldAll(b.Children(l, nodes)))
 	}
 	return nodes
 }

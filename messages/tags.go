@@ -25,6 +25,16 @@ const (
 	TagPutTake           Tag = 23
 	TagPutGo             Tag = 24
 	TagPutAbort          Tag = 25
+	TagTreeRequest       Tag = 40
+	TagTreeReply         Tag = 41
+	TagSegmentRequest    Tag = 42
+	TagSegmentReply      Tag = 43
+	TagSyncGet           Tag = 44
+	TagSyncSets          Tag = 45
+	TagSyncPut           Tag = 46
+	TagSyncPutAck        Tag = 47
+	TagTombstoneScan     Tag = 48
+	TagTombstoneKeys     Tag = 49
 
 	TagClusterHello Tag = 30
 	TagHeartbeat    Tag = 31 // transport liveness, listener → dialer
@@ -53,6 +63,16 @@ func init() {
 	registerAs[PutTake](TagPutTake, false)
 	registerAs[PutGo](TagPutGo, false)
 	registerAs[PutAbort](TagPutAbort, false)
+	registerAs[TreeRequest](TagTreeRequest, false)
+	registerAs[TreeReply](TagTreeReply, false)
+	registerAs[SegmentRequest](TagSegmentRequest, false)
+	registerAs[SegmentReply](TagSegmentReply, false)
+	registerAs[SyncGet](TagSyncGet, false)
+	registerAs[SyncSets](TagSyncSets, false)
+	registerAs[SyncPut](TagSyncPut, false)
+	registerAs[SyncPutAck](TagSyncPutAck, false)
+	registerAs[TombstoneScan](TagTombstoneScan, false)
+	registerAs[TombstoneKeys](TagTombstoneKeys, false)
 
 	registerAs[ClusterHello](TagClusterHello, false)
 	registerAs[Heartbeat](TagHeartbeat, false)
