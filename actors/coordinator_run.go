@@ -76,4 +76,3 @@ func (co *Coordinator) reply(c *actor.Context, r *request, msg any) {
 		c.Engine().Send(r.client, msg)
 	}
 }
-
