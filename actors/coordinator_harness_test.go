@@ -3,6 +3,7 @@ package actors_test
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -31,9 +32,11 @@ type clusterSpec struct {
 	seed         int64
 	// wrap, when set, wraps each node's store (to inject failures).
 	wrap func(node string, s store.Store) store.Store
-	// vnode and coord, when set, adjust each node's actor configurations.
-	vnode func(cfg *actors.VnodeConfig)
-	coord func(cfg *actors.CoordinatorConfig)
+	// vnode, coord and syncer, when set, adjust each node's actor
+	// configurations.
+	vnode  func(cfg *actors.VnodeConfig)
+	coord  func(cfg *actors.CoordinatorConfig)
+	syncer func(cfg *actors.SyncerConfig)
 }
 
 // testCluster is S engines on one memnet, each with the vnodes of the
@@ -56,6 +59,8 @@ type testNode struct {
 	coords   []*actor.PID
 	pids     []*actor.PID
 	vnodes   []*actor.PID // also in pids
+
+	sync actors.SyncView
 
 	mu   sync.Mutex
 	down map[string]bool // what this node's Down reports
@@ -154,10 +159,21 @@ func (tc *testCluster) spawnVnodes(n *testNode, dotNode string) {
 	hints := n.sup.Spawn(n.engine, actors.NewHints(actors.HintsConfig{Node: n.id, Ring: tc.ring, Store: n.store,
 		Dots: dots, Up: func(home string) bool { return !n.isDown(home) }, Log: zerolog.Nop()}),
 		actors.HintsKind, actor.WithID(actors.HintsID))
-	n.vnodes = append(n.vnodes, hints)
-	n.pids = append(n.pids, hints)
+	var parts []uint32
 	for _, p := range tc.ring.PartitionsOf(n.id) {
-		cfg := actors.VnodeConfig{Node: n.id, Dots: dots, Partition: uint32(p), Store: n.store, Log: zerolog.Nop()}
+		parts = append(parts, uint32(p))
+	}
+	syncCfg := actors.SyncerConfig{Node: n.id, Ring: tc.ring, Partitions: parts, Round: -1,
+		StepTimeout: 300 * time.Millisecond, Up: func(id string) bool { return !n.isDown(id) }, View: &n.sync, Log: zerolog.Nop()}
+	if tc.spec.syncer != nil {
+		tc.spec.syncer(&syncCfg)
+	}
+	syncer := n.sup.Spawn(n.engine, actors.NewSyncer(syncCfg), actors.SyncerKind, actor.WithID(actors.SyncerID))
+	n.vnodes = append(n.vnodes, hints, syncer)
+	n.pids = append(n.pids, hints, syncer)
+	for _, p := range tc.ring.PartitionsOf(n.id) {
+		cfg := actors.VnodeConfig{Node: n.id, Dots: dots, Partition: uint32(p), Store: n.store, Log: zerolog.Nop(),
+			PartitionBits: bits.Len(uint(tc.ring.Partitions())) - 1}
 		if tc.spec.vnode != nil {
 			tc.spec.vnode(&cfg)
 		}

@@ -46,7 +46,12 @@ func (v *Vnode) buildTree() error {
 	took := time.Since(start)
 	v.cfg.Counters.TreeBuilds.Add(1)
 	v.cfg.Counters.TreeBuildNanos.Add(uint64(took))
-	v.log.Debug().Int("keys", keys).Dur("took", took).Msg("vnode: tree built")
+	// Worth an operator's notice only when it takes time.
+	ev := v.log.Debug()
+	if took >= 100*time.Millisecond {
+		ev = v.log.Info()
+	}
+	ev.Int("keys", keys).Dur("took", took).Msg("vnode: Merkle tree built")
 	return nil
 }
 

@@ -97,6 +97,44 @@ type Status struct {
 	Storage StoreCnt `json:"storage"`
 	// Hints are the replicas this node keeps as a stand-in, per home node.
 	Hints []HintQueue `json:"hints,omitempty"`
+	// AntiEntropy is the last exchange of each partition this node holds.
+	AntiEntropy []Exchange `json:"anti_entropy,omitempty"`
+}
+
+// RootsPath answers GET /admin/roots: the Merkle root of every partition
+// the node holds (Roots, hex, by partition), equal on replicas that agree.
+const RootsPath = "/admin/roots"
+
+// Roots answers GET /admin/roots.
+type Roots struct {
+	Node  string            `json:"node"`
+	Roots map[uint32]string `json:"roots"`
+}
+
+// RepairPath runs anti-entropy now: POST /admin/repair (every partition
+// the node holds) or ?partition=P; it answers Repair once every exchange
+// with every other replica that is up has ended.
+const RepairPath = "/admin/repair"
+
+// Repair answers POST /admin/repair.
+type Repair struct {
+	Exchanges []Exchange `json:"exchanges"`
+}
+
+// Exchange is one anti-entropy comparison of a partition with a peer.
+type Exchange struct {
+	Partition     uint32  `json:"partition"`
+	Peer          string  `json:"peer"`
+	When          string  `json:"when"` // RFC 3339
+	TookMs        float64 `json:"took_ms"`
+	InSync        bool    `json:"in_sync"`
+	Segments      int     `json:"segments_differing"`
+	Keys          int     `json:"keys_differing"`
+	RepairedHere  int     `json:"keys_repaired_here"`
+	RepairedThere int     `json:"keys_repaired_there"`
+	Messages      int     `json:"messages"`
+	Bytes         int64   `json:"bytes"`
+	Err           string  `json:"error,omitempty"`
 }
 
 // StoreCnt are counters of the node's vnodes.

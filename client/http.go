@@ -55,6 +55,51 @@ func ReadStatus(ctx context.Context, cfg Config) (api.Status, error) {
 	return st, err
 }
 
+// Repair asks the first of cfg.Seeds that answers to run anti-entropy now
+// for partition p (-1: every partition it holds) against every other
+// replica that is up, and returns what each exchange found. It waits for
+// the exchanges, at most cfg.Timeout.
+func Repair(ctx context.Context, cfg Config, p int) (api.Repair, error) {
+	cfg, err := withDefaults(cfg)
+	if err != nil {
+		return api.Repair{}, err
+	}
+	hc := newHTTPClient(cfg.Timeout)
+	defer hc.CloseIdleConnections()
+	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
+	var errs []error
+	for _, base := range cfg.Seeds {
+		u := base + api.RepairPath
+		if p >= 0 {
+			u += "?partition=" + strconv.Itoa(p)
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
+		if err != nil {
+			return api.Repair{}, err
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", base, unwrapURLError(err)))
+			continue
+		}
+		body, err := readBody(resp)
+		resp.Body.Close()
+		if err != nil {
+			return api.Repair{}, fmt.Errorf("%s: %w", base, err)
+		}
+		if resp.StatusCode != http.StatusOK {
+			return api.Repair{}, fmt.Errorf("%s: %w", base, replyError(resp.StatusCode, body))
+		}
+		var r api.Repair
+		if err := json.Unmarshal(body, &r); err != nil {
+			return api.Repair{}, fmt.Errorf("%s: the answer is not JSON: %w", base, err)
+		}
+		return r, nil
+	}
+	return api.Repair{}, fmt.Errorf("client: no node answered %s: %w", api.RepairPath, errors.Join(errs...))
+}
+
 // readStatus asks each URL in turn for GET /status and returns the first
 // good answer and the URL that gave it.
 func readStatus(ctx context.Context, hc *http.Client, urls []string, timeout time.Duration) (api.Status, string, error) {

@@ -62,9 +62,12 @@ func parallel(n int, f func(i int)) {
 	wg.Wait()
 }
 
-// converge repeats repair passes until no key's replicas differ or the
-// deadline passes, and returns how many keys still differ and how long it
-// took.
+// converge runs anti-entropy on every node (POST /admin/repair) until
+// every partition's replicas have equal Merkle roots, or limit passes; it
+// returns how many keys still differ (compared one by one through each
+// replica's own copy, a check independent of the trees) and how long the
+// roots took to agree. No read repairs anything here: the final reads come
+// after.
 func (r *run) converge(ctx context.Context, keys []string, limit time.Duration) (int, time.Duration, error) {
 	start := time.Now()
 	ring, err := ringOf(ctx, r.w.hc, r.c.httpURL(0))
@@ -75,33 +78,90 @@ func (r *run) converge(ctx context.Context, keys []string, limit time.Duration) 
 	for i, n := range r.c.nodes {
 		index[n.id] = i
 	}
-	nodes := len(r.c.nodes)
+	var took time.Duration
 	for {
-		// Each key read through a node of its own choosing, every replica
-		// asked: the stale ones are repaired.
-		parallel(len(keys), func(i int) { _, _, _, _ = r.w.read(i%nodes, keys[i], ring.Replicas()) })
-		differing := make([]bool, len(keys))
-		parallel(len(keys), func(i int) {
-			digests := map[string]bool{}
-			for _, id := range ring.KeyPreferenceList([]byte(keys[i])) {
-				d, err := r.localDigest(ctx, index[id], keys[i])
-				if err != nil {
-					d = "error: " + err.Error()
-				}
-				digests[d] = true
-			}
-			differing[i] = len(digests) > 1
-		})
-		n := 0
-		for _, d := range differing {
-			if d {
-				n++
-			}
+		parallel(len(r.c.nodes), func(i int) { _ = r.post(ctx, r.c.httpURL(i)+api.RepairPath) })
+		equal, err := r.rootsEqual(ctx, ring, index)
+		if err != nil {
+			return 0, 0, err
 		}
-		if n == 0 || time.Since(start) > limit || ctx.Err() != nil {
-			return n, time.Since(start), nil
+		took = time.Since(start)
+		if equal || took > limit || ctx.Err() != nil {
+			break
 		}
 	}
+	differing := make([]bool, len(keys))
+	parallel(len(keys), func(i int) {
+		digests := map[string]bool{}
+		for _, id := range ring.KeyPreferenceList([]byte(keys[i])) {
+			d, err := r.localDigest(ctx, index[id], keys[i])
+			if err != nil {
+				d = "error: " + err.Error()
+			}
+			digests[d] = true
+		}
+		differing[i] = len(digests) > 1
+	})
+	n := 0
+	for _, d := range differing {
+		if d {
+			n++
+		}
+	}
+	return n, took, nil
+}
+
+// rootsEqual reports whether every partition's replicas report the same
+// Merkle root.
+func (r *run) rootsEqual(ctx context.Context, ring *ringpkg.Ring, index map[string]int) (bool, error) {
+	roots := make([]api.Roots, len(r.c.nodes))
+	errs := make([]error, len(r.c.nodes))
+	parallel(len(r.c.nodes), func(i int) { roots[i], errs[i] = r.roots(ctx, r.c.httpURL(i)) })
+	for _, err := range errs {
+		if err != nil {
+			return false, err
+		}
+	}
+	for p := 0; p < ring.Partitions(); p++ {
+		seen := map[string]bool{}
+		for _, id := range ring.PreferenceList(p) {
+			seen[roots[index[id]].Roots[uint32(p)]] = true
+		}
+		if len(seen) > 1 {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+func (r *run) roots(ctx context.Context, base string) (api.Roots, error) {
+	var out api.Roots
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+api.RootsPath, nil)
+	if err != nil {
+		return out, err
+	}
+	resp, err := r.w.hc.Do(req)
+	if err != nil {
+		return out, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return out, fmt.Errorf("%s: %s", base+api.RootsPath, resp.Status)
+	}
+	return out, json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(&out)
+}
+
+func (r *run) post(ctx context.Context, u string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := r.w.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.Body.Close()
 }
 
 // localDigest returns the digest of node i's own copy of key.

@@ -78,7 +78,7 @@ type Result struct {
 	// Skipped says why the nemesis could not run here; the report is then
 	// empty.
 	Skipped   string
-	Converged time.Duration // time the replicas took to agree after the heal
+	Converged time.Duration // time anti-entropy took after the heal until every partition's replicas had equal roots
 	Dir       string        // kept data and logs, "" once removed
 	// Logs holds the last lines of each node's log when the run failed.
 	Logs map[string]string

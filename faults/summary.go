@@ -17,7 +17,7 @@ import (
 func Overview(results []Result) string {
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "nodes\tnemesis\tops\tacked\tunknown\tfailed\tlost\tunexpected\tavail before\tavail fault\tavail healed\tp99 fault\tsuspected after\tconverged\tdiffering\tverdict")
+	fmt.Fprintln(tw, "nodes\tnemesis\tops\tacked\tunknown\tfailed\tlost\tunexpected\tavail before\tavail fault\tavail healed\tp99 fault\tsuspected after\troots equal after\tdiffering\tverdict")
 	for _, r := range results {
 		rep := r.Report
 		if r.Skipped != "" {

@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/anthdm/hollywood/actor"
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/dynamokv/dynamo/actors"
@@ -64,4 +67,59 @@ func localCopy(node string, p int, s version.Siblings) api.LocalCopy {
 		out.Digest = strconv.FormatUint(xxhash.Sum64(raw), 16)
 	}
 	return out
+}
+
+// repair answers POST /admin/repair[?partition=P]: anti-entropy now, with
+// every other replica that is up, and what it found.
+func (h *httpAPI) repair(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		writeError(w, http.StatusMethodNotAllowed, "use POST "+api.RepairPath+"[?partition=P]")
+		return
+	}
+	n := h.n
+	p := -1
+	if s := r.URL.Query().Get("partition"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil || v < 0 || v >= n.cfg.Partitions {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("?partition=%s: want a number from 0 to %d", s, n.cfg.Partitions-1))
+			return
+		}
+		if !slices.Contains(n.vnodes, uint32(v)) {
+			writeError(w, http.StatusNotFound, fmt.Sprintf("node %s holds no replica of partition %d (its replicas: %s)",
+				n.cfg.ID, v, strings.Join(n.ring.PreferenceList(v), ", ")))
+			return
+		}
+		p = v
+	}
+	const wait = 5 * time.Minute
+	res, err := call(n.engine, actor.NewPID(n.Address(), actors.SyncerKind+"/"+actors.SyncerID), &actors.RepairRequest{Partition: p}, wait)
+	if err != nil {
+		writeError(w, http.StatusGatewayTimeout, fmt.Sprintf("the repair did not end within %v; /status shows each partition's last exchange", wait))
+		return
+	}
+	out := api.Repair{Exchanges: []api.Exchange{}}
+	for _, rec := range res.(*actors.RepairResult).Exchanges {
+		out.Exchanges = append(out.Exchanges, exchangeJSON(rec))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// roots answers GET /admin/roots: each local partition's Merkle root.
+func (h *httpAPI) roots(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		writeError(w, http.StatusMethodNotAllowed, "use GET "+api.RootsPath)
+		return
+	}
+	n := h.n
+	out := api.Roots{Node: n.cfg.ID, Roots: map[uint32]string{}}
+	for _, p := range n.vnodes {
+		res, err := call(n.engine, actors.VnodePID(n.Address(), p), &messages.TreeRequest{ReqID: 1, Partition: p}, n.cfg.RequestTimeout)
+		reply, ok := res.(*messages.TreeReply)
+		if err != nil || !ok || reply.Err != "" || len(reply.Hashes) != 1 {
+			writeError(w, http.StatusInternalServerError, fmt.Sprintf("partition %d's tree did not answer", p))
+			return
+		}
+		out.Roots[p] = strconv.FormatUint(uint64(reply.Hashes[0]), 16)
+	}
+	writeJSON(w, http.StatusOK, out)
 }

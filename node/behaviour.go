@@ -46,8 +46,9 @@ type Env struct {
 	Log zerolog.Logger
 }
 
-// builtinBehaviours are the node's own: the failure detector, then the
-// hint buffer, which replays to the home nodes the detector clears.
+// builtinBehaviours are the node's own: the failure detector, the hint
+// buffer, which replays to the home nodes the detector clears, and the
+// Merkle syncer, which compares partitions with the replicas it clears.
 func (n *Node) builtinBehaviours() []Behaviour {
 	return []Behaviour{
 		{Kind: actors.DetectorKind, ID: actors.DetectorID, New: func(env Env) actor.Producer {
@@ -63,6 +64,17 @@ func (n *Node) builtinBehaviours() []Behaviour {
 				Up:     func(home string) bool { return !env.Peers.Suspected(home) },
 				Limits: hints.Limits{Window: n.cfg.HintWindow}, MaxSetBytes: n.cfg.MaxFrameSize - 64<<10,
 				Now: env.Now, View: &n.hintView, Log: env.Log,
+			})
+		}},
+		{Kind: actors.SyncerKind, ID: actors.SyncerID, New: func(env Env) actor.Producer {
+			return actors.NewSyncer(actors.SyncerConfig{
+				Node: env.Node, Ring: env.Ring, Partitions: n.vnodes,
+				Up:    func(id string) bool { return !env.Peers.Suspected(id) },
+				Round: n.cfg.AntiEntropyRound, TombstoneGrace: n.cfg.TombstoneGrace,
+				Coordinator: func(key []byte) *actor.PID {
+					return actors.CoordinatorPID(env.Transport.Address(), actors.CoordinatorFor(key, n.cfg.Coordinators))
+				},
+				Now: env.Now, View: &n.syncView, Log: env.Log,
 			})
 		}},
 	}

@@ -75,6 +75,10 @@ type Config struct {
 	// HintWindow: a hint kept for a home node that is down longer than
 	// this is dropped (anti-entropy must repair its key). Default 3h.
 	HintWindow time.Duration
+	// AntiEntropyRound is the time in which each local partition is
+	// compared once with another replica (Merkle trees); default 10s,
+	// negative for repairs on demand only.
+	AntiEntropyRound time.Duration
 
 	// Behaviours are actor behaviours to run beside the node's own (see
 	// Behaviour); they start after the failure detector and hint buffer.
@@ -84,24 +88,25 @@ type Config struct {
 // DefaultConfig returns the defaults every unset field takes.
 func DefaultConfig() Config {
 	return Config{
-		Cluster:        "dynamo",
-		Listen:         "127.0.0.1:7001",
-		Partitions:     64,
-		Replicas:       3,
-		ReadQuorum:     2,
-		WriteQuorum:    2,
-		RequestTimeout: time.Second,
-		TombstoneGrace: 24 * time.Hour,
-		HintWindow:     3 * time.Hour,
-		Coordinators:   4,
-		Storage:        "pebble",
-		MaxKeySize:     1 << 10,
-		MaxValueSize:   1 << 20,
-		MaxFrameSize:   4 << 20,
-		PeerQueueBytes: 64 << 20,
-		DialTimeout:    time.Second,
-		LogLevel:       "info",
-		LogFormat:      "console",
+		Cluster:          "dynamo",
+		Listen:           "127.0.0.1:7001",
+		Partitions:       64,
+		Replicas:         3,
+		ReadQuorum:       2,
+		WriteQuorum:      2,
+		RequestTimeout:   time.Second,
+		TombstoneGrace:   24 * time.Hour,
+		HintWindow:       3 * time.Hour,
+		AntiEntropyRound: 10 * time.Second,
+		Coordinators:     4,
+		Storage:          "pebble",
+		MaxKeySize:       1 << 10,
+		MaxValueSize:     1 << 20,
+		MaxFrameSize:     4 << 20,
+		PeerQueueBytes:   64 << 20,
+		DialTimeout:      time.Second,
+		LogLevel:         "info",
+		LogFormat:        "console",
 	}
 }
 
@@ -141,6 +146,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.HintWindow == 0 {
 		c.HintWindow = d.HintWindow
+	}
+	if c.AntiEntropyRound == 0 {
+		c.AntiEntropyRound = d.AntiEntropyRound
 	}
 	if c.DialTimeout == 0 {
 		c.DialTimeout = d.DialTimeout

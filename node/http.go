@@ -28,6 +28,8 @@ func (h *httpAPI) routes() http.Handler {
 	mux.HandleFunc(api.KeyPrefix, h.kv)
 	mux.HandleFunc("/status", h.status)
 	mux.HandleFunc(api.LocalPrefix, h.local)
+	mux.HandleFunc(api.RepairPath, h.repair)
+	mux.HandleFunc(api.RootsPath, h.roots)
 	mux.Handle("/metrics", h.n.metrics.handler())
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no such path %s: the API is /kv/{key} and /status", r.URL.Path))

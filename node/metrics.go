@@ -40,6 +40,17 @@ func newMetrics(n *Node) *metrics {
 		func() uint64 { return n.vnodeCounters.RefusedTooLarge.Load() })
 	counter("dynamo_vnode_reaped_tombstones_total", "Deleted keys removed from the store once every replica held their tombstones past the grace.",
 		func() uint64 { return n.vnodeCounters.Reaped.Load() })
+	counter("dynamo_antientropy_exchanges_total", "Anti-entropy exchanges of a partition with a peer.",
+		func() uint64 { return n.syncView.Exchanges.Load() })
+	counter("dynamo_antientropy_keys_repaired_total", "Keys whose set an exchange changed, here or on the peer.",
+		func() uint64 { return n.syncView.KeysRepaired.Load() })
+	counter("dynamo_antientropy_bytes_total", "Bytes of hashes, keys and sets exchanges carried.",
+		func() uint64 { return n.syncView.Bytes.Load() })
+	counter("dynamo_merkle_tree_builds_total", "Merkle trees built from the store (at start, or after a write whose outcome was unknown).",
+		func() uint64 { return n.vnodeCounters.TreeBuilds.Load() })
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "dynamo_merkle_tree_build_seconds_total",
+		Help: "Time spent building Merkle trees from the store."},
+		func() float64 { return float64(n.vnodeCounters.TreeBuildNanos.Load()) / 1e9 }))
 	counter("dynamo_transport_bad_frames_total", "Received frames dropped as oversized or undecodable.",
 		func() uint64 { return n.transport.Stats().BadFrames })
 	return m

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"net"
 	"net/http"
 	"strings"
@@ -42,6 +43,7 @@ type Node struct {
 	behaviours   []*actor.PID // in registration order
 	peers        actors.PeerView
 	hintView     actors.HintView
+	syncView     actors.SyncView
 	metrics      *metrics
 	http         *http.Server
 	httpAddr     string
@@ -216,7 +218,8 @@ func (n *Node) spawnActors(members []cluster.Member) {
 			Counters:        &n.vnodeCounters,
 			// Room for the key and the message around the set, so every
 			// replica can send what it holds in one frame.
-			MaxSetBytes: cfg.MaxFrameSize - 64<<10,
+			MaxSetBytes:   cfg.MaxFrameSize - 64<<10,
+			PartitionBits: bits.Len(uint(cfg.Partitions)) - 1,
 		}), actors.VnodeKind, actor.WithID(actors.VnodeID(part))))
 	}
 	n.behaviours = n.spawnBehaviours(append(n.builtinBehaviours(), cfg.Behaviours...))

@@ -3,6 +3,7 @@ package node
 import (
 	"time"
 
+	"github.com/dynamokv/dynamo/actors"
 	"github.com/dynamokv/dynamo/api"
 )
 
@@ -39,6 +40,11 @@ func (n *Node) Status() api.Status {
 		}
 		s.Members = append(s.Members, am)
 	}
+	for _, p := range n.vnodes {
+		if rec, ok := n.syncView.Last()[p]; ok {
+			s.AntiEntropy = append(s.AntiEntropy, exchangeJSON(rec))
+		}
+	}
 	for _, h := range n.hintView.Homes() {
 		q := api.HintQueue{Home: h.Home, Held: h.Held, Bytes: h.Bytes, Inflight: h.Inflight,
 			Replayed: h.Replayed, Refused: h.Refused, Expired: h.Expired}
@@ -57,4 +63,10 @@ func (n *Node) Status() api.Status {
 	s.Transport = api.TransportCnt{Sent: ts.Sent, Received: ts.Received, DroppedQueueFull: ts.DroppedQueueFull,
 		DroppedPeerDown: ts.DroppedPeerDown, RefusedTooLarge: ts.RefusedTooLarge, BadFrames: ts.BadFrames}
 	return s
+}
+
+func exchangeJSON(r actors.ExchangeRecord) api.Exchange {
+	return api.Exchange{Partition: r.Partition, Peer: r.Peer, When: r.When.UTC().Format(time.RFC3339Nano),
+		TookMs: float64(r.Took) / float64(time.Millisecond), InSync: r.InSync, Segments: r.Segments, Keys: r.Keys,
+		RepairedHere: r.RepairedLoc, RepairedThere: r.RepairedRem, Messages: r.Messages, Bytes: r.Bytes, Err: r.Err}
 }

@@ -169,6 +169,22 @@ func runClientTo(w io.Writer, cmd string, args []string) error {
 		return withClient(ctx, f, func(c *client.Client) error {
 			return c.Delete(ctx, []byte(pos[0]), *cctx, client.PutOptions{W: *wq})
 		})
+	case "repair":
+		part := f.fs.Int("partition", -1, "the partition to repair (default: every partition the node holds)")
+		*f.timeout = 5 * time.Minute
+		if _, err := f.parse(args, "repair [--partition P] [--node URL]", 0); err != nil {
+			return err
+		}
+		cfg, err := f.config()
+		if err != nil {
+			return err
+		}
+		r, err := client.Repair(ctx, cfg, *part)
+		if err != nil {
+			return err
+		}
+		printRepair(w, r)
+		return nil
 	case "status":
 		asJSON := f.fs.Bool("json", false, "print the raw JSON status")
 		if _, err := f.parse(args, "status [--json]", 0); err != nil {
@@ -270,4 +286,24 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+func printRepair(w io.Writer, r api.Repair) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	repaired, inSync, rows := 0, 0, 0
+	for _, e := range r.Exchanges {
+		repaired += e.RepairedHere + e.RepairedThere
+		if e.InSync || (e.Keys == 0 && e.Err == "") {
+			inSync++
+			continue
+		}
+		if rows == 0 {
+			fmt.Fprintln(tw, "partition\tpeer\tkeys differing\trepaired here\trepaired there\tbytes\ttook\terror")
+		}
+		rows++
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%d\t%.1f ms\t%s\n", e.Partition, e.Peer,
+			e.Keys, e.RepairedHere, e.RepairedThere, e.Bytes, e.TookMs, orDash(e.Err))
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "%d exchanges, %d already in sync, %d keys repaired\n", len(r.Exchanges), inSync, repaired)
 }

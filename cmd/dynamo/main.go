@@ -17,6 +17,7 @@ Usage:
   dynamo get KEY [-r R]                           read a key's value(s) and context
   dynamo delete KEY --context C                   delete a key
   dynamo status                                   show a node's view of the cluster
+  dynamo repair [--partition P]                   compare a node's partitions with their other replicas now
 
 Run "dynamo COMMAND -h" for a command's flags.
 `
@@ -35,7 +36,7 @@ func main() {
 		err = runDev(args)
 	case "ping":
 		err = runPing(args)
-	case "put", "get", "delete", "status":
+	case "put", "get", "delete", "status", "repair":
 		err = runClient(cmd, args)
 	case "help", "-h", "--help":
 		fmt.Print(usage)

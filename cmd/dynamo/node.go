@@ -31,6 +31,8 @@ func runNode(args []string) error {
 		"age after which a deletion found on every replica is removed from the store (negative: never)")
 	fs.DurationVar(&cfg.ClockOffset, "clock-offset", 0, "set this node's clock off by this much (for fault tests)")
 	fs.DurationVar(&cfg.HintWindow, "hint-window", d.HintWindow, "hints kept for a home node that is down longer than this are dropped")
+	fs.DurationVar(&cfg.AntiEntropyRound, "ae-round", d.AntiEntropyRound,
+		"compare each partition with another replica once in this time (Merkle trees); negative: only on `dynamo repair`")
 	fs.IntVar(&cfg.Coordinators, "coordinators", d.Coordinators, "coordinator actors on this node")
 	fs.StringVar(&cfg.Storage, "storage", d.Storage, "pebble or memory")
 	fs.StringVar(&cfg.DataDir, "data", "", "data directory (pebble storage)")

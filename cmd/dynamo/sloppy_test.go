@@ -286,15 +286,15 @@ func (c *testCluster) walkOf(t *testing.T, key string) []*proc {
 	return out
 }
 
-// The gap that anti-entropy closes: a stand-in that dies for good before
-// handing over its hint takes that copy of the write with it. With two
-// home nodes down, the first stand-in holds the hint for the first, the
-// second for the second; the first dies. Once the second home node has
-// its write back from the second stand-in, the first still lacks it: the
-// write survives on the home node that took it, and reaches the first
-// only when the key is read (read repair) or, later, replicas compared.
+// The gap that hinted handoff leaves and anti-entropy closes: a stand-in
+// that dies for good before handing over its hint takes that copy of the
+// write with it. With two home nodes down, the first stand-in holds the
+// hint for the first, the second for the second; the first dies. The
+// second home node gets its write back from the second stand-in; the
+// first gets it within a round of anti-entropy (2 s here, 10 s by
+// default), from the home node that took the write.
 func TestHintedReplicaLostWithItsStandIn(t *testing.T) {
-	c := startCluster(t, 5)
+	c := startCluster(t, 5, "--ae-round", "2s")
 	key := "gap"
 	walk := c.walkOf(t, key)
 	homes, standIn := walk[:3], walk[3:]
@@ -304,16 +304,15 @@ func TestHintedReplicaLostWithItsStandIn(t *testing.T) {
 	waitSuspected(t, append([]*proc{homes[2]}, standIn...), homes[:2])
 	mustPut(t, homes[2], key, "lonely", "", "w=3")
 	c.kill(standIn[0]) // for good: it held the hint for homes[0]
+	start := time.Now()
 	for _, p := range homes[:2] {
 		c.start(p)
 	}
 	eventually(t, 10*time.Second, homes[1].id+" gets its write from the live stand-in", func() error {
 		return holdsValue(homes[1], key, "lonely")
 	})
-	if err := holdsValue(homes[0], key, "lonely"); err == nil {
-		t.Fatalf("%s holds the write although the stand-in that held it died first", homes[0].id)
-	}
-	if err := holdsValue(homes[2], key, "lonely"); err != nil {
-		t.Fatal(err)
-	}
+	eventually(t, 15*time.Second, homes[0].id+" gets its write from anti-entropy", func() error {
+		return holdsValue(homes[0], key, "lonely")
+	})
+	t.Logf("%s held the write %v after coming back, with no hint for it left", homes[0].id, time.Since(start).Round(time.Millisecond))
 }
