@@ -131,7 +131,6 @@ type Syncer struct {
 	turn    int            // the next partition of the schedule
 	peerOf  map[uint32]int // rotates the peer each partition is compared with
 	last    map[uint32]ExchangeRecord
-	repeat  *actor.SendRepeater
 	engine  *actor.Engine
 	self    *actor.PID
 }
