@@ -32,6 +32,7 @@ bench: build
 	$(GO) run ./bench/cmd/benchall
 	$(GO) run ./bench/cmd/kvbench -bin $(BIN) $(BENCHFLAGS)
 	$(GO) run ./bench/cmd/hintbench -bin $(BIN)
+	$(GO) run ./bench/cmd/aebench -bin $(BIN)
 
 # Runs each fuzz target for FUZZTIME.
 FUZZTIME ?= 30s

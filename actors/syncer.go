@@ -39,7 +39,7 @@ type SyncerConfig struct {
 	// StepTimeout ends an exchange whose peer stops answering; default 5s.
 	StepTimeout time.Duration
 	// KeysPerSecond bounds the keys whose sets are compared and sent, so
-	// that a large repair leaves the foreground its latency; default 5000.
+	// that a large repair leaves the foreground its latency; default 1000.
 	KeysPerSecond int
 	Limits        exchange.Limits
 	// TombstoneGrace, when positive, makes each exchange end with a sweep
@@ -130,6 +130,10 @@ type Syncer struct {
 	nextReq uint64
 	turn    int            // the next partition of the schedule
 	peerOf  map[uint32]int // rotates the peer each partition is compared with
+	// sweepAt is where each partition's tombstone sweep goes on: each
+	// exchange sweeps one window, so sweeps cost little and cover the
+	// partition over the rounds.
+	sweepAt map[uint32][]byte
 	last    map[uint32]ExchangeRecord
 	engine  *actor.Engine
 	self    *actor.PID
@@ -144,7 +148,7 @@ func NewSyncer(cfg SyncerConfig) actor.Producer {
 		cfg.StepTimeout = 5 * time.Second
 	}
 	if cfg.KeysPerSecond <= 0 {
-		cfg.KeysPerSecond = 5000
+		cfg.KeysPerSecond = 1000
 	}
 	if cfg.Now == nil {
 		cfg.Now = func() int64 { return time.Now().UnixNano() }
@@ -157,7 +161,7 @@ func NewSyncer(cfg SyncerConfig) actor.Producer {
 	}
 	cfg.Log = cfg.Log.With().Str("node", cfg.Node).Str("component", "syncer").Logger()
 	return func() actor.Receiver {
-		s := &Syncer{cfg: cfg, peerOf: map[uint32]int{}, last: map[uint32]ExchangeRecord{},
+		s := &Syncer{cfg: cfg, peerOf: map[uint32]int{}, last: map[uint32]ExchangeRecord{}, sweepAt: map[uint32][]byte{},
 			nextReq: rand.Uint64N(1 << 62)}
 		if m, ok := cfg.Ring.Member(cfg.Node); ok {
 			s.selfAdr = m.Addr
@@ -416,8 +420,8 @@ func (s *Syncer) done(c *actor.Context, res exchange.Result) {
 		Dur("took", rec.Took).Str("err", res.Err).Msg("syncer: exchange ended")
 	s.record(c, r.job, rec)
 	if res.Err == "" && s.cfg.TombstoneGrace > 0 && s.cfg.Coordinator != nil {
-		c.Send(VnodePID(s.selfAdr, rec.Partition), &messages.TombstoneScan{Partition: rec.Partition,
-			Before: s.cfg.Now() - s.cfg.TombstoneGrace.Nanoseconds(), Limit: 100})
+		c.Send(VnodePID(s.selfAdr, rec.Partition), &messages.TombstoneScan{ReqID: uint64(rec.Partition), Partition: rec.Partition,
+			Before: s.cfg.Now() - s.cfg.TombstoneGrace.Nanoseconds(), After: s.sweepAt[rec.Partition], Limit: 256})
 	}
 	s.startNext(c)
 }
@@ -442,6 +446,7 @@ func (s *Syncer) record(c *actor.Context, j job, rec ExchangeRecord) {
 // sweep reads the old tombstones a scan found at R=N, which collects them
 // where every home node holds them alike.
 func (s *Syncer) sweep(c *actor.Context, m *messages.TombstoneKeys) {
+	s.sweepAt[uint32(m.ReqID)] = m.Next
 	n := s.cfg.Ring.Replicas()
 	for _, k := range m.Keys {
 		c.Send(s.cfg.Coordinator(k), &messages.ClientGet{Key: k, R: n})

@@ -183,10 +183,7 @@ func (v *Vnode) tombstoneScan(m *messages.TombstoneScan) *messages.TombstoneKeys
 		after = nil
 	}
 	limit := min(max(m.Limit, 1), maxSegmentScan)
-	next, _ := v.cfg.Store.Scan(v.cfg.Partition, after, maxSegmentScan, func(k, raw []byte) error {
-		if len(reply.Keys) >= limit {
-			return nil
-		}
+	next, _ := v.cfg.Store.Scan(v.cfg.Partition, after, limit, func(k, raw []byte) error {
 		s, err := version.UnmarshalSiblings(raw)
 		if err != nil || len(s) == 0 {
 			return nil

@@ -39,19 +39,21 @@ func (s Side) String() string {
 // Limits bound what one message carries; zero fields take the defaults.
 type Limits struct {
 	MaxNodes int // tree nodes per request (replies carry Fanout hashes each); default 1024
-	MaxScan  int // stored entries one segment request scans; default 2000
-	MaxKeys  int // keys per sets request; default 128
+	MaxScan  int // stored entries one segment request scans; default 256
+	MaxKeys  int // keys per sets request; default 32
 }
 
 func (l Limits) withDefaults() Limits {
 	if l.MaxNodes <= 0 {
 		l.MaxNodes = 1024
 	}
+	// Small windows: a vnode serves its clients between them, so a
+	// repair adds little to their latency.
 	if l.MaxScan <= 0 {
-		l.MaxScan = 2000
+		l.MaxScan = 256
 	}
 	if l.MaxKeys <= 0 {
-		l.MaxKeys = 128
+		l.MaxKeys = 32
 	}
 	return l
 }

@@ -204,7 +204,7 @@ func TestDifferencesAmongMany(t *testing.T) {
 			for _, i := range r.Perm(n)[:d] {
 				a.put(fmt.Sprintf("key-%06d", i), version.Siblings{ver("z", uint64(i+1), value100)})
 			}
-			res, msgs, sent := run(t, a, b, Limits{})
+			res, msgs, sent := run(t, a, b, Limits{MaxScan: 5000, MaxKeys: 128})
 			if res.Keys != d || res.RepairedRem != d || res.RepairedLoc != 0 {
 				t.Fatalf("result %+v; want %d keys repaired on the remote side", res, d)
 			}

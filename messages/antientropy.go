@@ -93,11 +93,12 @@ type SyncPutAck struct {
 	Err   string `msgpack:"e"`
 }
 
-// TombstoneScan is sent by a node's syncer to its own vnode: list up to
-// Limit keys, after After, whose sets hold tombstones only, each stamped
-// before Before (unix nanoseconds). The vnode answers TombstoneKeys; the
-// syncer reads each at R=N, which collects it where every home node holds
-// the same tombstones (ReplicaReap).
+// TombstoneScan is sent by a node's syncer to its own vnode: scan at most
+// Limit entries after After and list the keys whose sets hold tombstones
+// only, each stamped before Before (unix nanoseconds). The vnode answers
+// TombstoneKeys, with where to go on next time; the syncer reads each key
+// at R=N, which collects it where every home node holds the same
+// tombstones (ReplicaReap).
 type TombstoneScan struct {
 	ReqID     uint64 `msgpack:"i"`
 	Partition uint32 `msgpack:"p"`

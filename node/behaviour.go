@@ -70,7 +70,7 @@ func (n *Node) builtinBehaviours() []Behaviour {
 			return actors.NewSyncer(actors.SyncerConfig{
 				Node: env.Node, Ring: env.Ring, Partitions: n.vnodes,
 				Up:    func(id string) bool { return !env.Peers.Suspected(id) },
-				Round: n.cfg.AntiEntropyRound, TombstoneGrace: n.cfg.TombstoneGrace,
+				Round: n.cfg.AntiEntropyRound, KeysPerSecond: n.cfg.AntiEntropyRate, TombstoneGrace: n.cfg.TombstoneGrace,
 				Coordinator: func(key []byte) *actor.PID {
 					return actors.CoordinatorPID(env.Transport.Address(), actors.CoordinatorFor(key, n.cfg.Coordinators))
 				},

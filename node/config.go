@@ -79,6 +79,9 @@ type Config struct {
 	// compared once with another replica (Merkle trees); default 10s,
 	// negative for repairs on demand only.
 	AntiEntropyRound time.Duration
+	// AntiEntropyRate bounds the keys per second whose sets anti-entropy
+	// compares and sends, so a large repair leaves clients their latency.
+	AntiEntropyRate int
 
 	// Behaviours are actor behaviours to run beside the node's own (see
 	// Behaviour); they start after the failure detector and hint buffer.
@@ -98,6 +101,7 @@ func DefaultConfig() Config {
 		TombstoneGrace:   24 * time.Hour,
 		HintWindow:       3 * time.Hour,
 		AntiEntropyRound: 10 * time.Second,
+		AntiEntropyRate:  1000,
 		Coordinators:     4,
 		Storage:          "pebble",
 		MaxKeySize:       1 << 10,
@@ -149,6 +153,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.AntiEntropyRound == 0 {
 		c.AntiEntropyRound = d.AntiEntropyRound
+	}
+	if c.AntiEntropyRate <= 0 {
+		c.AntiEntropyRate = d.AntiEntropyRate
 	}
 	if c.DialTimeout == 0 {
 		c.DialTimeout = d.DialTimeout

@@ -33,6 +33,8 @@ type ClusterConfig struct {
 	// GOMAXPROCS, when positive, caps each node's Go scheduler: several
 	// nodes sharing few cores otherwise each run one P per core.
 	GOMAXPROCS int
+	// Args are given to every node after the ones the cluster sets.
+	Args []string
 }
 
 // Node is one running node process.
@@ -91,6 +93,7 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (c *Cluster, err error
 			"--members", strings.Join(members, ","), "--storage", cfg.Storage,
 			"--data", filepath.Join(dir, n.ID), "--log-level", "warn", "--log-format", "json",
 			"-n", strconv.Itoa(cfg.N), "-r", strconv.Itoa(cfg.R), "-w", strconv.Itoa(cfg.W)}
+		args = append(args, cfg.Args...)
 		n.bin, n.args = cfg.Bin, args
 		if cfg.GOMAXPROCS > 0 {
 			n.env = append(os.Environ(), "GOMAXPROCS="+strconv.Itoa(cfg.GOMAXPROCS))

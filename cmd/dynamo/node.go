@@ -33,6 +33,7 @@ func runNode(args []string) error {
 	fs.DurationVar(&cfg.HintWindow, "hint-window", d.HintWindow, "hints kept for a home node that is down longer than this are dropped")
 	fs.DurationVar(&cfg.AntiEntropyRound, "ae-round", d.AntiEntropyRound,
 		"compare each partition with another replica once in this time (Merkle trees); negative: only on `dynamo repair`")
+	fs.IntVar(&cfg.AntiEntropyRate, "ae-rate", d.AntiEntropyRate, "keys per second anti-entropy may compare and send")
 	fs.IntVar(&cfg.Coordinators, "coordinators", d.Coordinators, "coordinator actors on this node")
 	fs.StringVar(&cfg.Storage, "storage", d.Storage, "pebble or memory")
 	fs.StringVar(&cfg.DataDir, "data", "", "data directory (pebble storage)")
