@@ -1,27 +1,103 @@
 package cluster
 
-// assign computes the primary owner (a member index) of every partition by
-// replaying the joins of members in list order. Member 0 starts with all q
-// partitions; member k then claims exactly floor(q/(k+1)) of them, which is
-// the least any claim can take and still leave every member with floor or
-// ceil of q/(k+1). Because each step depends only on the previous one, the
-// result for a list is the result for its prefix plus one claim, which is
-// what bounds the movement caused by an append.
-func assign(q int, members []Member) []int32 {
-	owner := make([]int32, q) // zero value: member 0 owns everything
-	counts := make([]int, len(members))
-	counts[0] = q
+import "slices"
+
+// assign computes the primary owner (a slot: the index of the join that
+// brought the member in) of every partition by replaying the membership's
+// events in order. The first member starts with all q partitions; each
+// later join claims exactly floor(q/S) of them, S the members present
+// after it, which is the least any claim can take and still leave every
+// member with floor or ceil of q/S; each leave hands the leaver's
+// partitions, one by one, to the members holding fewest. Because each step
+// depends only on the previous one, a join moves only what it claims and a
+// leave only what the leaver held, wherever it stands in the history.
+func assign(q int, events []Event, slots int) []int32 {
+	owner := make([]int32, q)
 	c := claimer{
 		q:      q,
 		owner:  owner,
-		counts: counts,
+		counts: make([]int, slots),
 		left:   make([]int, q),
 		right:  make([]int, q),
 	}
-	for k := 1; k < len(members); k++ {
-		c.claim(k, claimStart(q, k))
+	present := make([]bool, slots)
+	alive, next := 0, 0
+	slotOf := map[string]int{}
+	for _, ev := range events {
+		if ev.Leave {
+			k := slotOf[ev.Member.ID]
+			present[k] = false
+			alive--
+			c.release(k, present)
+			continue
+		}
+		k := next
+		next++
+		slotOf[ev.Member.ID] = k
+		present[k] = true
+		alive++
+		if alive == 1 {
+			// Alone (the first member, or every other has left): it
+			// takes everything.
+			for p := range owner {
+				owner[p] = int32(k)
+			}
+			c.counts[k] = q
+			continue
+		}
+		c.claim(k, q/alive, claimStart(q, k))
 	}
 	return owner
+}
+
+// release hands the partitions of member k, in ring order, to the present
+// members so that each ends with floor or ceil of q over them: the extra
+// partitions go to those holding most already (the earliest joined on
+// ties), so nobody has to give one up. Among the members still short, a
+// partition goes to one that holds neither of its neighbours where it can,
+// so that walks stay short; then to the one shortest, then the earliest.
+func (c *claimer) release(k int, present []bool) {
+	var alive []int
+	for o, ok := range present {
+		if ok {
+			alive = append(alive, o)
+		}
+	}
+	floor, extra := c.q/len(alive), c.q%len(alive)
+	byLoad := append([]int(nil), alive...)
+	slices.SortStableFunc(byLoad, func(a, b int) int { return c.counts[b] - c.counts[a] })
+	need := make(map[int]int, len(alive))
+	for i, o := range byLoad {
+		target := floor
+		if i < extra {
+			target++
+		}
+		need[o] = max(0, target-c.counts[o])
+	}
+	mask := c.q - 1
+	for p := 0; p < c.q; p++ {
+		if int(c.owner[p]) != k {
+			continue
+		}
+		best, bestAdj := -1, false
+		for _, o := range alive {
+			if need[o] == 0 {
+				continue
+			}
+			adj := int(c.owner[(p+1)&mask]) == o || int(c.owner[(p-1)&mask]) == o
+			switch {
+			case best < 0, bestAdj && !adj, adj == bestAdj && need[o] > need[best]:
+				best, bestAdj = o, adj
+			}
+		}
+		if best < 0 { // cannot happen: the needs add up to what k held
+			best = alive[0]
+		}
+		c.owner[p] = int32(best)
+		c.counts[best]++
+		c.counts[k]--
+		need[best]--
+	}
 }
 
 // claimStart picks where member k begins scanning. Bit-reversing the join
@@ -59,9 +135,9 @@ type claimer struct {
 	flexible     bool  // any donation that keeps balance reachable is allowed
 }
 
-// claim lets member k take its quota from the most-loaded members.
-func (c *claimer) claim(k, start int) {
-	c.k, c.want, c.got = k, c.q/(k+1), 0
+// claim lets member k take want partitions from the most-loaded members.
+func (c *claimer) claim(k, want, start int) {
+	c.k, c.want, c.got = k, want, 0
 	if c.want == 0 {
 		return // more members than partitions: late joiners own nothing
 	}

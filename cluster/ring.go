@@ -39,7 +39,7 @@ const (
 
 // ringVersion is mixed into fingerprints so that nodes running different
 // assignment algorithms never believe they agree.
-const ringVersion = 1
+const ringVersion = 2
 
 // Errors returned by NewRing, wrapped with the offending value.
 var (
@@ -76,11 +76,30 @@ type Ring struct {
 	fp        uint64
 }
 
+// Event is one change of the membership, in the order the membership
+// records them: a member joins, or leaves (gracefully or removed).
+type Event struct {
+	Member Member
+	Leave  bool
+}
+
 // NewRing builds the ring for q partitions, n replicas and the ordered
-// member list. q must be a power of two in [1, MaxPartitions] and n at
-// least 1; member IDs and addresses must be non-empty and unique. The
-// members slice is copied.
+// member list: the ring of their joins in that order. q must be a power of
+// two in [1, MaxPartitions] and n at least 1; member IDs and addresses must
+// be non-empty and unique. The members slice is copied.
 func NewRing(q, n int, members []Member) (*Ring, error) {
+	events := make([]Event, len(members))
+	for i, m := range members {
+		events[i] = Event{Member: m}
+	}
+	return Replay(q, n, events)
+}
+
+// Replay builds the ring of a membership's history: q partitions, n
+// replicas, and its events in order. A member joins once; a member that
+// left does not come back (it joins again under a new ID). At least one
+// member must remain.
+func Replay(q, n int, events []Event) (*Ring, error) {
 	if q < 1 || q > MaxPartitions {
 		return nil, fmt.Errorf("ring: partitions %d out of range [1, %d]: %w", q, MaxPartitions, ErrInvalidPartitions)
 	}
@@ -90,40 +109,72 @@ func NewRing(q, n int, members []Member) (*Ring, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("ring: replicas %d is less than 1: %w", n, ErrInvalidReplicas)
 	}
-	if len(members) == 0 {
-		return nil, fmt.Errorf("ring: no members: %w", ErrInvalidMembers)
-	}
-	index := make(map[string]int, len(members))
-	addrs := make(map[string]string, len(members))
-	for i, m := range members {
+	joined := map[string]bool{}
+	present := map[string]Member{}
+	addrs := map[string]string{}
+	var members []Member // present members, in join order
+	slots := 0
+	for i, ev := range events {
+		m := ev.Member
+		if ev.Leave {
+			if _, ok := present[m.ID]; !ok {
+				return nil, fmt.Errorf("ring: event %d: %q leaves but is not a member: %w", i, m.ID, ErrInvalidMembers)
+			}
+			delete(addrs, present[m.ID].Addr)
+			delete(present, m.ID)
+			continue
+		}
 		switch {
 		case m.ID == "":
 			return nil, fmt.Errorf("ring: member %d has an empty ID: %w", i, ErrInvalidMembers)
 		case m.Addr == "":
 			return nil, fmt.Errorf("ring: member %q has an empty address: %w", m.ID, ErrInvalidMembers)
-		}
-		if _, dup := index[m.ID]; dup {
+		case joined[m.ID] && present[m.ID] == (Member{}):
+			return nil, fmt.Errorf("ring: member %q joins again after leaving; give it a new ID: %w", m.ID, ErrInvalidMembers)
+		case joined[m.ID]:
 			return nil, fmt.Errorf("ring: duplicate member ID %q: %w", m.ID, ErrInvalidMembers)
 		}
 		if other, dup := addrs[m.Addr]; dup {
 			return nil, fmt.Errorf("ring: members %q and %q share address %q: %w", other, m.ID, m.Addr, ErrInvalidMembers)
 		}
-		index[m.ID] = i
+		joined[m.ID] = true
+		present[m.ID] = m
 		addrs[m.Addr] = m.ID
+		slots++
 	}
-
+	if len(present) == 0 {
+		return nil, fmt.Errorf("ring: no members: %w", ErrInvalidMembers)
+	}
+	// Slots are joins in order; members keep the present ones, in order.
+	slotMember := make([]int32, 0, slots)
+	index := make(map[string]int, len(present))
+	for _, ev := range events {
+		if ev.Leave {
+			continue
+		}
+		if _, ok := present[ev.Member.ID]; ok {
+			slotMember = append(slotMember, int32(len(members)))
+			index[ev.Member.ID] = len(members)
+			members = append(members, ev.Member)
+		} else {
+			slotMember = append(slotMember, -1)
+		}
+	}
 	r := &Ring{
 		q:       q,
 		n:       n,
 		bits:    log2(q),
-		members: append([]Member(nil), members...),
+		members: members,
 		index:   index,
 		width:   min(n, len(members)),
 	}
 	r.walkWidth = min(2*n, len(members))
-	r.owner = assign(q, r.members)
+	r.owner = assign(q, events, slots)
+	for p, s := range r.owner {
+		r.owner[p] = slotMember[s]
+	}
 	r.buildPreferences()
-	r.fp = fingerprint(q, n, r.members)
+	r.fp = fingerprint(q, n, events)
 	return r, nil
 }
 
@@ -161,7 +212,7 @@ func (r *Ring) buildPreferences() {
 }
 
 // fingerprint hashes everything the ring is a function of, in order.
-func fingerprint(q, n int, members []Member) uint64 {
+func fingerprint(q, n int, events []Event) uint64 {
 	d := xxhash.New()
 	var buf [8]byte
 	put := func(v int) {
@@ -171,8 +222,12 @@ func fingerprint(q, n int, members []Member) uint64 {
 	put(ringVersion)
 	put(q)
 	put(n)
-	put(len(members))
-	for _, m := range members {
+	put(len(events))
+	for _, ev := range events {
+		m := ev.Member
+		if ev.Leave {
+			put(-1)
+		}
 		// Length prefixes keep ("ab","c") distinct from ("a","bc").
 		put(len(m.ID))
 		d.WriteString(m.ID)

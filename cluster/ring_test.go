@@ -272,6 +272,14 @@ func TestRingProperties(t *testing.T) {
 
 func checkPreferences(t *testing.T, name string, r *Ring) {
 	t.Helper()
+	checkPreferencesSpread(t, name, r, true)
+}
+
+// checkPreferencesSpread checks preference lists and walks; spread also
+// checks that nobody owns neighbouring partitions, which joins keep but a
+// leave may have to give up to stay balanced.
+func checkPreferencesSpread(t *testing.T, name string, r *Ring, spread bool) {
+	t.Helper()
 	q, s := r.Partitions(), len(r.Members())
 	want := min(r.Replicas(), s)
 	holds := map[string][]int{}
@@ -306,7 +314,7 @@ func checkPreferences(t *testing.T, name string, r *Ring) {
 		}
 		// Spreading: when there is more than one member, nobody owns two
 		// neighbouring partitions.
-		if s > 1 && r.Owner(p) == r.Owner((p+1)%q) {
+		if spread && s > 1 && r.Owner(p) == r.Owner((p+1)%q) {
 			t.Fatalf("%s: %s owns adjacent partitions %d and %d", name, r.Owner(p), p, (p+1)%q)
 		}
 	}
@@ -375,4 +383,94 @@ func checkDeterminism(t *testing.T, name string, r *Ring, rng *rand.Rand) {
 			t.Fatalf("%s: PartitionOf(%x) = %d", name, key, p)
 		}
 	}
+}
+
+// A member leaving, wherever it joined, moves only what it held: primary
+// ownership changes only where it owned, the replica set of a partition
+// changes only if it was in it, and the remaining members stay balanced.
+// A join after leaves still moves at most its share.
+func TestLeaveMovesOnlyTheLeaversPartitions(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	for trial := 0; trial < 400; trial++ {
+		q := propertyQs[rng.Intn(len(propertyQs))]
+		s := 2 + rng.Intn(30)
+		n := 1 + rng.Intn(5)
+		ms := randomMembers(rng, s+1)
+		var events []Event
+		for _, m := range ms[:s] {
+			events = append(events, Event{Member: m})
+		}
+		before := mustReplay(t, q, n, events)
+		gone := ms[rng.Intn(s)]
+		events = append(events, Event{Member: gone, Leave: true})
+		after := mustReplay(t, q, n, events)
+		name := fmt.Sprintf("trial %d Q=%d S=%d N=%d leaver %s", trial, q, s, n, gone.ID)
+		if _, ok := after.Member(gone.ID); ok || len(after.Members()) != s-1 {
+			t.Fatalf("%s: the leaver is still a member", name)
+		}
+		for p := 0; p < q; p++ {
+			if before.Owner(p) != gone.ID && before.Owner(p) != after.Owner(p) {
+				t.Fatalf("%s: partition %d moved from %s to %s", name, p, before.Owner(p), after.Owner(p))
+			}
+			b, a := before.PreferenceList(p), after.PreferenceList(p)
+			if !slices.Contains(b, gone.ID) {
+				if !sameSet(a, b) {
+					t.Fatalf("%s: partition %d without the leaver changed from %v to %v", name, p, b, a)
+				}
+				continue
+			}
+			if slices.Contains(a, gone.ID) || len(a) != min(n, s-1) {
+				t.Fatalf("%s: partition %d went from %v to %v", name, p, b, a)
+			}
+		}
+		checkBalance(t, name, after)
+		checkPreferencesSpread(t, name, after, false)
+		// A join after the leave moves at most its share.
+		events = append(events, Event{Member: ms[s]})
+		checkAppend(t, name, after, mustReplay(t, q, n, events))
+	}
+}
+
+func TestReplayRefusesBadHistories(t *testing.T) {
+	a, b := Member{ID: "a", Addr: "a:1"}, Member{ID: "b", Addr: "b:1"}
+	for _, tt := range []struct {
+		name   string
+		events []Event
+		want   string
+	}{
+		{"leave of a stranger", []Event{{Member: a}, {Member: b, Leave: true}}, "not a member"},
+		{"rejoin after leaving", []Event{{Member: a}, {Member: b}, {Member: b, Leave: true}, {Member: b}}, "joins again"},
+		{"everyone left", []Event{{Member: a}, {Member: a, Leave: true}}, "no members"},
+		{"duplicate", []Event{{Member: a}, {Member: a}}, "duplicate"},
+	} {
+		if _, err := Replay(16, 3, tt.events); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Fatalf("%s: %v; want %q", tt.name, err, tt.want)
+		}
+	}
+	// The address of a member that left may be taken by a new one.
+	c := Member{ID: "c", Addr: "b:1"}
+	if _, err := Replay(16, 3, []Event{{Member: a}, {Member: b}, {Member: b, Leave: true}, {Member: c}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustReplay(t *testing.T, q, n int, events []Event) *Ring {
+	t.Helper()
+	r, err := Replay(q, n, events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func sameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
 }
