@@ -42,6 +42,7 @@ func assign(q int, events []Event, slots int) []int32 {
 			for p := range owner {
 				owner[p] = int32(k)
 			}
+			clear(c.counts)
 			c.counts[k] = q
 			continue
 		}
@@ -62,6 +63,9 @@ func (c *claimer) release(k int, present []bool) {
 		if ok {
 			alive = append(alive, o)
 		}
+	}
+	if len(alive) == 0 {
+		return // nobody left to take them: the next join takes everything
 	}
 	floor, extra := c.q/len(alive), c.q%len(alive)
 	byLoad := append([]int(nil), alive...)
