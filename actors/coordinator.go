@@ -50,8 +50,11 @@ func CoordinatorFor(key []byte, n int) int {
 
 // CoordinatorConfig configures a coordinator.
 type CoordinatorConfig struct {
-	Node                    string // this node's member ID
-	Ring                    *cluster.Ring
+	Node string // this node's member ID
+	Addr string // this node's peer address
+	// Ring is the ring requests are routed by; it changes with the
+	// membership.
+	Ring                    *cluster.View
 	ReadQuorum, WriteQuorum int           // defaults for requests that give R or W as 0
 	Timeout                 time.Duration // wait for replica answers; 0 means DefaultCoordinatorTimeout
 	Log                     zerolog.Logger
@@ -189,7 +192,8 @@ func NewCoordinator(cfg CoordinatorConfig) actor.Producer {
 		// answers carry nothing else that ties them to a request.
 		co := &Coordinator{cfg: cfg, log: log, open: map[uint64]*request{}, nextID: rand.Uint64N(1 << 62),
 			forwards: map[uint64]*request{}, taking: map[uint64]*request{}}
-		if m, ok := cfg.Ring.Member(cfg.Node); ok {
+		co.selfAdr = cfg.Addr
+		if m, ok := cfg.Ring.Load().Member(cfg.Node); ok && co.selfAdr == "" {
 			co.selfAdr = m.Addr
 		}
 		return co
@@ -239,7 +243,7 @@ func (co *Coordinator) Receive(c *actor.Context) {
 // targets returns the first N members of partition p's walk that this
 // node does not suspect; it never suspects itself.
 func (co *Coordinator) targets(p int) []protocol.Target {
-	return protocol.Targets(co.cfg.Ring.Walk(p), co.cfg.Ring.Replicas(), func(id string) bool {
+	return protocol.Targets(co.cfg.Ring.Load().Walk(p), co.cfg.Ring.Load().Replicas(), func(id string) bool {
 		return id != co.cfg.Node && co.cfg.Suspected(id)
 	})
 }
@@ -313,7 +317,7 @@ func (co *Coordinator) timeout(c *actor.Context, m *timeoutMsg) {
 
 // addr returns the peer address of member id.
 func (co *Coordinator) addr(id string) (string, bool) {
-	m, ok := co.cfg.Ring.Member(id)
+	m, ok := co.cfg.Ring.Load().Member(id)
 	return m.Addr, ok
 }
 
@@ -333,7 +337,7 @@ func (co *Coordinator) reject(c *actor.Context, status int, why string, put bool
 		msg = &messages.ClientPutReply{Status: status, Err: why}
 	}
 	if c.Sender() != nil {
-		c.Respond(msg)
+		c.Respond(co.stamp(msg))
 	}
 }
 

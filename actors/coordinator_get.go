@@ -19,8 +19,8 @@ func (co *Coordinator) clientGet(c *actor.Context, m *messages.ClientGet) {
 	if !co.admit(c, m.Key, false) {
 		return
 	}
-	p := co.cfg.Ring.PartitionOf(m.Key)
-	n := len(co.cfg.Ring.PreferenceList(p))
+	p := co.cfg.Ring.Load().PartitionOf(m.Key)
+	n := len(co.cfg.Ring.Load().PreferenceList(p))
 	r, err := quorum.Resolve("R", m.R, co.cfg.ReadQuorum, n)
 	if err != nil {
 		co.reject(c, messages.StatusBadRequest, err.Error(), false)
@@ -56,7 +56,7 @@ func (co *Coordinator) read(c *actor.Context, r *request, a protocol.Read) {
 		c.Send(HintsPID(addr), &messages.HintGet{ReqID: r.id, Home: a.Target.Home, Partition: r.partition, Key: r.key})
 		return
 	}
-	c.Send(VnodePID(addr, r.partition), &messages.ReplicaGet{ReqID: r.id, Partition: r.partition, Key: r.key})
+	c.Send(VnodePID(addr, r.partition), &messages.ReplicaGet{ReqID: r.id, Partition: r.partition, Key: r.key, Ring: co.cfg.Ring.Version()})
 }
 
 func (co *Coordinator) replicaGetReply(c *actor.Context, m *messages.ReplicaGetReply) {

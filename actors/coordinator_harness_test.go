@@ -47,6 +47,7 @@ type testCluster struct {
 	spec  clusterSpec
 	net   *memnet.Network
 	ring  *cluster.Ring
+	view  *cluster.View
 	nodes []*testNode
 }
 
@@ -116,7 +117,7 @@ func newTestCluster(tb testing.TB, spec clusterSpec) *testCluster {
 	if err != nil {
 		tb.Fatalf("ring: %v", err)
 	}
-	tc := &testCluster{tb: tb, spec: spec, net: memnet.New(spec.seed), ring: ring}
+	tc := &testCluster{tb: tb, spec: spec, net: memnet.New(spec.seed), ring: ring, view: cluster.NewView(ring, 1)}
 	// Actors may still log after the test returns (late answers, timers),
 	// which a test logger does not allow: logs go nowhere.
 	log := zerolog.Nop()
@@ -133,7 +134,7 @@ func newTestCluster(tb testing.TB, spec clusterSpec) *testCluster {
 		tc.spawnVnodes(n, "")
 		for i := 0; i < spec.coordinators; i++ {
 			cfg := actors.CoordinatorConfig{
-				Node: m.ID, Ring: ring, ReadQuorum: spec.r, WriteQuorum: spec.w,
+				Node: m.ID, Addr: m.Addr, Ring: tc.view, ReadQuorum: spec.r, WriteQuorum: spec.w,
 				Timeout: spec.timeout, Log: log, Suspected: n.isDown, Coordinators: spec.coordinators,
 			}
 			if spec.coord != nil {
@@ -156,14 +157,14 @@ func (tc *testCluster) spawnVnodes(n *testNode, dotNode string) {
 		dotNode = n.id
 	}
 	dots := version.NewDotSource(dotNode)
-	hints := n.sup.Spawn(n.engine, actors.NewHints(actors.HintsConfig{Node: n.id, Ring: tc.ring, Store: n.store,
+	hints := n.sup.Spawn(n.engine, actors.NewHints(actors.HintsConfig{Node: n.id, Ring: tc.view, Store: n.store,
 		Dots: dots, Up: func(home string) bool { return !n.isDown(home) }, Log: zerolog.Nop()}),
 		actors.HintsKind, actor.WithID(actors.HintsID))
 	var parts []uint32
 	for _, p := range tc.ring.PartitionsOf(n.id) {
 		parts = append(parts, uint32(p))
 	}
-	syncCfg := actors.SyncerConfig{Node: n.id, Ring: tc.ring, Partitions: parts, Round: -1,
+	syncCfg := actors.SyncerConfig{Node: n.id, Addr: n.addr, Ring: tc.view, Partitions: func() []uint32 { return parts }, Round: -1,
 		StepTimeout: 300 * time.Millisecond, Up: func(id string) bool { return !n.isDown(id) }, View: &n.sync, Log: zerolog.Nop()}
 	if tc.spec.syncer != nil {
 		tc.spec.syncer(&syncCfg)

@@ -39,8 +39,8 @@ func (co *Coordinator) clientPut(c *actor.Context, m *messages.ClientPut) {
 		co.reject(c, messages.StatusBadRequest, "delete needs the context of a read", true)
 		return
 	}
-	p := co.cfg.Ring.PartitionOf(m.Key)
-	n := len(co.cfg.Ring.PreferenceList(p))
+	p := co.cfg.Ring.Load().PartitionOf(m.Key)
+	n := len(co.cfg.Ring.Load().PreferenceList(p))
 	if _, err := quorum.Resolve("W", m.W, co.cfg.WriteQuorum, n); err != nil {
 		co.reject(c, messages.StatusBadRequest, err.Error(), true)
 		return
@@ -76,7 +76,7 @@ func indexOf(ts []protocol.Target, node string) int {
 
 // coordinatePut starts the put core for a write this node coordinates.
 func (co *Coordinator) coordinatePut(c *actor.Context, client *actor.PID, m *messages.ClientPut, p int, targets []protocol.Target) {
-	n := len(co.cfg.Ring.PreferenceList(p))
+	n := len(co.cfg.Ring.Load().PreferenceList(p))
 	w, _ := quorum.Resolve("W", m.W, co.cfg.WriteQuorum, n) // checked on arrival
 	put, actions, err := protocol.NewPut(protocol.PutSpec{Self: co.cfg.Node, Targets: targets, W: w, PW: m.PW, Timeout: co.cfg.Timeout})
 	if err != nil {
@@ -122,7 +122,7 @@ func (co *Coordinator) replicate(c *actor.Context, r *request, a protocol.Replic
 		c.Send(HintsPID(addr), &messages.HintPut{ReqID: id, Home: a.Target.Home, Partition: r.partition, Key: r.key, Versions: a.Versions})
 		return
 	}
-	c.Send(VnodePID(addr, r.partition), &messages.ReplicaPut{ReqID: id, Partition: r.partition, Key: r.key, Versions: a.Versions})
+	c.Send(VnodePID(addr, r.partition), &messages.ReplicaPut{ReqID: id, Partition: r.partition, Key: r.key, Versions: a.Versions, Ring: co.cfg.Ring.Version()})
 }
 
 func (co *Coordinator) putReply(c *actor.Context, r *request, a protocol.PutReply) {
@@ -184,12 +184,12 @@ func (co *Coordinator) replicateLate(c *actor.Context, m *messages.CoordinatePut
 	if m.Err != "" || len(m.Key) == 0 {
 		return
 	}
-	p := co.cfg.Ring.PartitionOf(m.Key)
+	p := co.cfg.Ring.Load().PartitionOf(m.Key)
 	if uint32(p) != m.Partition {
 		return // not from a vnode of this ring; nothing to trust
 	}
-	repair := &messages.ReplicaPut{Partition: m.Partition, Key: m.Key, Versions: replicaSet(m)}
-	for _, id := range co.cfg.Ring.PreferenceList(p) {
+	repair := &messages.ReplicaPut{Partition: m.Partition, Key: m.Key, Versions: replicaSet(m), Ring: co.cfg.Ring.Version()}
+	for _, id := range co.cfg.Ring.Load().PreferenceList(p) {
 		if id == co.cfg.Node {
 			continue
 		}
@@ -288,7 +288,7 @@ func (co *Coordinator) putGo(c *actor.Context, m *messages.PutGo) {
 		return
 	}
 	co.finish(r)
-	p := co.cfg.Ring.PartitionOf(r.key)
+	p := co.cfg.Ring.Load().PartitionOf(r.key)
 	targets := co.targets(p)
 	if indexOf(targets, co.cfg.Node) < 0 {
 		// Since it asked, this node lost its place among the targets (a

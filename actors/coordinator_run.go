@@ -21,7 +21,7 @@ func (co *Coordinator) run(c *actor.Context, r *request, actions []protocol.Acti
 			co.read(c, r, a)
 		case protocol.Repair:
 			if addr, ok := co.addr(a.Node); ok {
-				c.Send(VnodePID(addr, r.partition), &messages.ReplicaPut{Partition: r.partition, Key: r.key, Versions: a.Versions})
+				c.Send(VnodePID(addr, r.partition), &messages.ReplicaPut{Partition: r.partition, Key: r.key, Versions: a.Versions, Ring: co.cfg.Ring.Version()})
 				co.stats.Repairs++
 			}
 		case protocol.Reap:
@@ -73,6 +73,17 @@ func (co *Coordinator) finish(r *request) {
 // reply answers r's client.
 func (co *Coordinator) reply(c *actor.Context, r *request, msg any) {
 	if r.client != nil {
-		c.Engine().Send(r.client, msg)
+		c.Engine().Send(r.client, co.stamp(msg))
 	}
+}
+
+// stamp sets the ring version on a client's answer.
+func (co *Coordinator) stamp(msg any) any {
+	switch m := msg.(type) {
+	case *messages.ClientGetReply:
+		m.Ring = co.cfg.Ring.Version()
+	case *messages.ClientPutReply:
+		m.Ring = co.cfg.Ring.Version()
+	}
+	return msg
 }

@@ -395,7 +395,7 @@ func TestCoordinatorForwardKeepsSenderAndCountsHops(t *testing.T) {
 		}
 	}, actors.CoordinatorKind, actor.WithID(actors.CoordinatorID(actors.CoordinatorFor(key, coords))))
 	co := engines[outsider.ID].Spawn(actors.NewCoordinator(actors.CoordinatorConfig{
-		Node: outsider.ID, Ring: ring, ReadQuorum: 2, WriteQuorum: 2, Log: zerolog.Nop(), Coordinators: coords,
+		Node: outsider.ID, Ring: cluster.NewView(ring, 1), ReadQuorum: 2, WriteQuorum: 2, Log: zerolog.Nop(), Coordinators: coords,
 	}), actors.CoordinatorKind, actor.WithID("0"))
 	client := actor.NewPID(outsider.Addr, "client/1")
 	sent := &messages.ClientPut{Key: key, Value: []byte("v"), W: 2, Hops: 1}

@@ -20,8 +20,8 @@ const (
 
 // DetectorConfig configures a node's failure detector actor.
 type DetectorConfig struct {
-	Self    string           // this node's member ID, never judged
-	Members []cluster.Member // every member, this node included
+	Self string        // this node's member ID, never judged
+	Ring *cluster.View // the members are those of the current ring
 	// Links reports what the transport knows of each peer address: up,
 	// last heard, why down. It is called inside Receive and must not
 	// block (transport.TCP.Stats does not).
@@ -80,10 +80,28 @@ type detectorPing struct{}
 // transport's link states and the coordinators' unanswered requests,
 // publishes the verdicts and logs each turn.
 type Detector struct {
-	cfg    DetectorConfig
-	core   *detector.Detector
-	byAddr map[string]string
-	ticks  []actor.SendRepeater
+	cfg     DetectorConfig
+	core    *detector.Detector
+	byAddr  map[string]string
+	version uint64 // of the ring byAddr was built from
+	ticks   []actor.SendRepeater
+}
+
+// members maps the current ring's peer addresses to member IDs.
+func (d *Detector) members() map[string]string {
+	if d.byAddr != nil && d.cfg.Ring.Version() == d.version {
+		return d.byAddr
+	}
+	d.version = d.cfg.Ring.Version()
+	d.byAddr = map[string]string{}
+	if r := d.cfg.Ring.Load(); r != nil {
+		for _, m := range r.Members() {
+			if m.ID != d.cfg.Self {
+				d.byAddr[m.Addr] = m.ID
+			}
+		}
+	}
+	return d.byAddr
 }
 
 // NewDetector returns the producer of a node's failure detector actor.
@@ -98,13 +116,7 @@ func NewDetector(cfg DetectorConfig) actor.Producer {
 		cfg.Now = time.Now
 	}
 	return func() actor.Receiver {
-		d := &Detector{cfg: cfg, core: detector.New(cfg.Rule), byAddr: map[string]string{}}
-		for _, m := range cfg.Members {
-			if m.ID != cfg.Self {
-				d.byAddr[m.Addr] = m.ID
-			}
-		}
-		return d
+		return &Detector{cfg: cfg, core: detector.New(cfg.Rule)}
 	}
 }
 
@@ -133,7 +145,7 @@ func (d *Detector) Receive(c *actor.Context) {
 }
 
 func (d *Detector) ping(c *actor.Context) {
-	for addr := range d.byAddr {
+	for addr := range d.members() {
 		c.Send(actor.NewPID(addr, PingPID), &messages.Ping{})
 	}
 }
@@ -141,7 +153,7 @@ func (d *Detector) ping(c *actor.Context) {
 func (d *Detector) tick() {
 	if d.cfg.Links != nil {
 		for _, l := range d.cfg.Links() {
-			if id, ok := d.byAddr[l.Addr]; ok {
+			if id, ok := d.members()[l.Addr]; ok {
 				d.core.Link(id, l.Up, l.LastHeard, l.Reason)
 			}
 		}

@@ -37,7 +37,7 @@ const HintPartition uint32 = 0xFFFFFFFD
 // HintsConfig configures a node's hint buffer.
 type HintsConfig struct {
 	Node  string
-	Ring  *cluster.Ring // where home nodes are
+	Ring  *cluster.View // where home nodes are
 	Store store.Store
 	Dots  *version.DotSource // names the writes it coordinates as a stand-in
 	// Up reports whether a home node should be handed its hints now: the
@@ -355,7 +355,7 @@ func (h *Hints) tick(c *actor.Context) {
 func (h *Hints) replay(c *actor.Context) {
 	now := h.cfg.Now()
 	for _, r := range h.book.Next(now, h.cfg.Up) {
-		home, ok := h.cfg.Ring.Member(r.Key.Home)
+		home, ok := h.cfg.Ring.Load().Member(r.Key.Home)
 		rec, err := h.read(hintKey(r.Key.Home, r.Key.Partition, []byte(r.Key.Key)))
 		if !ok || err != nil {
 			h.book.Acked(r.Key.Home, r.ID, true, now)

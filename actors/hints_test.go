@@ -20,7 +20,7 @@ func spawnHints(t *testing.T, e *actor.Engine, st store.Store, view *actors.Hint
 	if err != nil {
 		t.Fatal(err)
 	}
-	return e.Spawn(actors.NewHints(actors.HintsConfig{Node: "me", Ring: ring, Store: st, Dots: version.NewDotSource("me.x"),
+	return e.Spawn(actors.NewHints(actors.HintsConfig{Node: "me", Ring: cluster.NewView(ring, 1), Store: st, Dots: version.NewDotSource("me.x"),
 		Up: up, Limits: lim, View: view, Log: zerolog.Nop()}), actors.HintsKind, actor.WithID(actors.HintsID))
 }
 

@@ -2,6 +2,7 @@ package actors
 
 import (
 	"math/rand/v2"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -25,9 +26,12 @@ func SyncerPID(addr string) *actor.PID { return actor.NewPID(addr, SyncerKind+"/
 
 // SyncerConfig configures a node's Merkle syncer.
 type SyncerConfig struct {
-	Node       string
-	Ring       *cluster.Ring
-	Partitions []uint32 // the partitions this node holds a vnode for
+	Node string
+	Addr string // this node's peer address
+	Ring *cluster.View
+	// Partitions returns the partitions this node holds a vnode for; it
+	// changes with the membership. Called inside Receive; must not block.
+	Partitions func() []uint32
 	// Up reports whether a peer is up (the failure detector's verdict):
 	// only those are compared with. Called inside Receive; must not block.
 	Up func(id string) bool
@@ -40,7 +44,10 @@ type SyncerConfig struct {
 	// KeysPerSecond bounds the keys whose sets are compared and sent, so
 	// that a large repair leaves the foreground its latency; default 1000.
 	KeysPerSecond int
-	Limits        exchange.Limits
+	// HandoffKeysPerSecond is the same bound for handoffs and for filling
+	// partitions a node gained; default 10000.
+	HandoffKeysPerSecond int
+	Limits               exchange.Limits
 	// TombstoneGrace, when positive, makes each exchange end with a sweep
 	// of the partition for tombstones older than it, read at R=N through
 	// Coordinator so that they are collected where every home node holds
@@ -55,7 +62,12 @@ type SyncerConfig struct {
 // RepairRequest asks the syncer, on the local engine, to compare
 // Partition (-1 for every local one) with every other replica that is up,
 // now; it answers *RepairResult once every exchange has ended.
-type RepairRequest struct{ Partition int }
+// Fill says the partition was just gained: it is filled at the handoff
+// rate.
+type RepairRequest struct {
+	Partition int
+	Fill      bool
+}
 
 // RepairResult answers RepairRequest.
 type RepairResult struct{ Exchanges []ExchangeRecord }
@@ -95,12 +107,14 @@ type job struct {
 	partition uint32
 	peer      string
 	waiter    *repairWaiter
+	handoff   bool // a handoff or a gained partition's fill: HandoffKeysPerSecond
 }
 
 type repairWaiter struct {
 	pid     *actor.PID
 	pending int
 	result  RepairResult
+	handoff bool // answer HandoffDone rather than RepairResult
 }
 
 // running is the exchange under way.
@@ -146,6 +160,9 @@ func NewSyncer(cfg SyncerConfig) actor.Producer {
 	if cfg.StepTimeout <= 0 {
 		cfg.StepTimeout = 5 * time.Second
 	}
+	if cfg.HandoffKeysPerSecond <= 0 {
+		cfg.HandoffKeysPerSecond = 10000
+	}
 	if cfg.KeysPerSecond <= 0 {
 		cfg.KeysPerSecond = 1000
 	}
@@ -162,7 +179,8 @@ func NewSyncer(cfg SyncerConfig) actor.Producer {
 	return func() actor.Receiver {
 		s := &Syncer{cfg: cfg, peerOf: map[uint32]int{}, last: map[uint32]ExchangeRecord{}, sweepAt: map[uint32][]byte{},
 			nextReq: rand.Uint64N(1 << 62)}
-		if m, ok := cfg.Ring.Member(cfg.Node); ok {
+		s.selfAdr = cfg.Addr
+		if m, ok := cfg.Ring.Load().Member(cfg.Node); ok && s.selfAdr == "" {
 			s.selfAdr = m.Addr
 		}
 		return s
@@ -175,7 +193,7 @@ func (s *Syncer) Receive(c *actor.Context) {
 	case actor.Initialized:
 		s.engine, s.self = c.Engine(), c.PID()
 	case actor.Started:
-		if s.cfg.Round > 0 && len(s.cfg.Partitions) > 0 {
+		if s.cfg.Round > 0 {
 			s.scheduleTick()
 		}
 	case actor.Stopped:
@@ -187,6 +205,8 @@ func (s *Syncer) Receive(c *actor.Context) {
 		s.scheduleTick()
 	case *RepairRequest:
 		s.repair(c, m)
+	case *HandoffRequest:
+		s.handoff(c, m)
 	case *syncStepTimeout:
 		if s.cur != nil && m.gen == s.gen {
 			s.run(c, s.cur.core.Expire())
@@ -228,7 +248,7 @@ func (s *Syncer) Receive(c *actor.Context) {
 // scheduleTick spreads a round's exchanges over the round, jittered by a
 // fifth either way, so that the nodes' exchanges do not fall together.
 func (s *Syncer) scheduleTick() {
-	every := s.cfg.Round / time.Duration(len(s.cfg.Partitions))
+	every := s.cfg.Round / time.Duration(max(1, len(s.cfg.Partitions())))
 	d := every*4/5 + time.Duration(rand.Int64N(int64(every*2/5)+1))
 	engine, self := s.engine, s.self
 	time.AfterFunc(d, func() { engine.Send(self, syncTick{}) })
@@ -236,10 +256,11 @@ func (s *Syncer) scheduleTick() {
 
 // tick starts the next scheduled exchange, unless one is running.
 func (s *Syncer) tick(c *actor.Context) {
-	if s.cur != nil || len(s.queue) > 0 {
+	parts := s.cfg.Partitions()
+	if s.cur != nil || len(s.queue) > 0 || len(parts) == 0 {
 		return
 	}
-	p := s.cfg.Partitions[s.turn%len(s.cfg.Partitions)]
+	p := parts[s.turn%len(parts)]
 	s.turn++
 	peers := s.peers(p)
 	if len(peers) == 0 {
@@ -254,7 +275,7 @@ func (s *Syncer) tick(c *actor.Context) {
 // peers returns the other home nodes of p that are up.
 func (s *Syncer) peers(p uint32) []string {
 	var out []string
-	for _, id := range s.cfg.Ring.PreferenceList(int(p)) {
+	for _, id := range s.cfg.Ring.Load().PreferenceList(int(p)) {
 		if id != s.cfg.Node && s.cfg.Up(id) {
 			out = append(out, id)
 		}
@@ -262,14 +283,44 @@ func (s *Syncer) peers(p uint32) []string {
 	return out
 }
 
+// handoff compares a partition this node no longer owns with each of its
+// home nodes; the answer says whether every one held all this node holds.
+// A home node that is down leaves the handoff incomplete: the partition
+// stays here until it can be checked.
+func (s *Syncer) handoff(c *actor.Context, m *HandoffRequest) {
+	w := &repairWaiter{pid: c.Sender(), handoff: true}
+	var down []string
+	for _, id := range s.cfg.Ring.Load().PreferenceList(int(m.Partition)) {
+		switch {
+		case id == s.cfg.Node:
+		case !s.cfg.Up(id):
+			down = append(down, id)
+		default:
+			s.queue = append([]job{{partition: m.Partition, peer: id, waiter: w, handoff: true}}, s.queue...)
+			w.pending++
+		}
+	}
+	if len(down) > 0 {
+		w.result.Exchanges = append(w.result.Exchanges, ExchangeRecord{Partition: m.Partition, Peer: strings.Join(down, ","),
+			Result: exchange.Result{Err: "down: the partition is kept until it can be handed over"}})
+	}
+	if w.pending == 0 {
+		c.Respond(handoffDone(m.Partition, w.result.Exchanges))
+		return
+	}
+	if s.cur == nil {
+		s.startNext(c)
+	}
+}
+
 func (s *Syncer) repair(c *actor.Context, m *RepairRequest) {
 	w := &repairWaiter{pid: c.Sender()}
-	for _, p := range s.cfg.Partitions {
+	for _, p := range s.cfg.Partitions() {
 		if m.Partition >= 0 && uint32(m.Partition) != p {
 			continue
 		}
 		for _, peer := range s.peers(p) {
-			s.queue = append(s.queue, job{partition: p, peer: peer, waiter: w})
+			s.queue = append(s.queue, job{partition: p, peer: peer, waiter: w, handoff: m.Fill})
 			w.pending++
 		}
 	}
@@ -286,7 +337,7 @@ func (s *Syncer) startNext(c *actor.Context) {
 	for s.cur == nil && len(s.queue) > 0 {
 		j := s.queue[0]
 		s.queue = s.queue[1:]
-		m, ok := s.cfg.Ring.Member(j.peer)
+		m, ok := s.cfg.Ring.Load().Member(j.peer)
 		if !ok {
 			s.record(c, j, ExchangeRecord{Partition: j.partition, Peer: j.peer, When: time.Now(),
 				Result: exchange.Result{Err: "not a member"}})

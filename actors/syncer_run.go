@@ -23,7 +23,11 @@ func (s *Syncer) run(c *actor.Context, actions []exchange.Action) {
 		if as, ok := a.(exchange.AskSets); ok && as.Side == exchange.Local {
 			// The rate limit: a chunk of keys is paid for before it is
 			// asked for, by waiting its share of a second.
-			wait := time.Duration(len(as.Keys)) * time.Second / time.Duration(s.cfg.KeysPerSecond)
+			rate := s.cfg.KeysPerSecond
+			if r.job.handoff {
+				rate = s.cfg.HandoffKeysPerSecond
+			}
+			wait := time.Duration(len(as.Keys)) * time.Second / time.Duration(rate)
 			if !r.paid && wait > time.Millisecond {
 				r.held = append([]exchange.Action(nil), actions[i:]...)
 				gen := s.gen
@@ -150,6 +154,10 @@ func (s *Syncer) record(c *actor.Context, j job, rec ExchangeRecord) {
 		w.result.Exchanges = append(w.result.Exchanges, rec)
 		w.pending--
 		if w.pending == 0 && w.pid != nil {
+			if w.handoff {
+				c.Send(w.pid, handoffDone(rec.Partition, w.result.Exchanges))
+				return
+			}
 			slices.SortFunc(w.result.Exchanges, func(a, b ExchangeRecord) int { return int(a.Partition) - int(b.Partition) })
 			c.Send(w.pid, &w.result)
 		}
@@ -160,8 +168,25 @@ func (s *Syncer) record(c *actor.Context, j job, rec ExchangeRecord) {
 // where every home node holds them alike.
 func (s *Syncer) sweep(c *actor.Context, m *messages.TombstoneKeys) {
 	s.sweepAt[uint32(m.ReqID)] = m.Next
-	n := s.cfg.Ring.Replicas()
+	n := s.cfg.Ring.Load().Replicas()
 	for _, k := range m.Keys {
 		c.Send(s.cfg.Coordinator(k), &messages.ClientGet{Key: k, R: n})
 	}
+}
+
+// handoffDone sums a handoff round's exchanges: complete only if every
+// home node was compared and already held everything this node holds
+// (nothing had to be sent to it).
+func handoffDone(p uint32, exs []ExchangeRecord) *HandoffDone {
+	d := &HandoffDone{Partition: p, Complete: true}
+	for _, e := range exs {
+		d.Keys += e.RepairedRem
+		if e.Err != "" {
+			d.Err = e.Peer + ": " + e.Err
+		}
+		if e.Err != "" || e.RepairedRem > 0 {
+			d.Complete = false
+		}
+	}
+	return d
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/anthdm/hollywood/actor"
 	"github.com/cespare/xxhash/v2"
 	"github.com/dynamokv/dynamo/cache"
+	"github.com/dynamokv/dynamo/cluster"
 	"github.com/dynamokv/dynamo/merkle"
 	"github.com/dynamokv/dynamo/messages"
 	"github.com/dynamokv/dynamo/store"
@@ -70,6 +71,11 @@ type VnodeConfig struct {
 	// that name the partition, above those that name its segments.
 	TreeShape     merkle.Shape
 	PartitionBits int
+	// Ring, when set, is the node's ring: a replica request carrying
+	// another membership version is reported to Membership (PeerVersion),
+	// so that the two nodes' membership actors gossip at once.
+	Ring       *cluster.View
+	Membership *actor.PID
 }
 
 // VnodeCounters are counters that a node's vnodes share, for its status
@@ -83,8 +89,10 @@ type VnodeCounters struct {
 	// Reaped counts keys deleted from the store once their tombstones
 	// were collected.
 	Reaped atomic.Uint64
-	// TreeBuilds counts Merkle trees built from the store (at start, or
+	// TreeBuilds counts Merkle trees built from stored keys (at start, or
 	// after a write whose outcome was unknown), TreeBuildNanos their time.
+	// A vnode started for a partition it gained builds none: its tree
+	// grows with the keys handed to it.
 	TreeBuilds, TreeBuildNanos atomic.Uint64
 }
 
@@ -116,6 +124,10 @@ type Vnode struct {
 	// outcome in the store is unknown, so it must be rebuilt.
 	tree      *merkle.Tree
 	treeStale bool
+	// retired is set by the partition manager before the last round of a
+	// handoff: the vnode then refuses writes, so that what the round
+	// finds on the new owners is everything it ever acknowledged.
+	retired bool
 }
 
 // NewVnode returns the producer of a vnode.
@@ -152,13 +164,17 @@ func (v *Vnode) Receive(c *actor.Context) {
 	case *messages.CoordinatePut:
 		c.Respond(v.coordinatePut(m))
 	case *messages.ReplicaPut:
+		v.noteVersion(c, m.Ring)
 		ack := v.replicaPut(c, m)
 		// Read repair sends ReqID 0 and waits for nothing.
 		if m.ReqID != 0 {
 			c.Respond(ack)
 		}
 	case *messages.ReplicaGet:
+		v.noteVersion(c, m.Ring)
 		c.Respond(v.replicaGet(c, m))
+	case *VnodeRetire:
+		v.retire(m)
 	case *messages.ReplicaReap:
 		v.replicaReap(c, m)
 	case *messages.TreeRequest:
@@ -185,6 +201,10 @@ func (v *Vnode) coordinatePut(m *messages.CoordinatePut) *messages.CoordinatePut
 	done := &messages.CoordinatePutDone{ReqID: m.ReqID, Node: v.cfg.Node, Partition: m.Partition, Key: m.Key}
 	if err := v.checkPartition(m.Partition); err != nil {
 		done.Err = err.Error()
+		return done
+	}
+	if v.retired {
+		done.Err = v.retiredError()
 		return done
 	}
 	held, err := v.loadCached(m.Key)
@@ -227,6 +247,10 @@ func (v *Vnode) replicaPut(c *actor.Context, m *messages.ReplicaPut) *messages.R
 	ack := &messages.ReplicaPutAck{ReqID: m.ReqID, Node: v.cfg.Node}
 	if err := v.checkPartition(m.Partition); err != nil {
 		ack.Err = err.Error()
+		return ack
+	}
+	if v.retired {
+		ack.Err = v.retiredError()
 		return ack
 	}
 	if err := v.merge(m.Key, m.Versions, peer(c)); err != nil {

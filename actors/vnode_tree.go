@@ -44,6 +44,9 @@ func (v *Vnode) buildTree() error {
 	}
 	v.treeStale = false
 	took := time.Since(start)
+	if keys == 0 {
+		return nil // nothing was hashed: a new partition, not a rebuild
+	}
 	v.cfg.Counters.TreeBuilds.Add(1)
 	v.cfg.Counters.TreeBuildNanos.Add(uint64(took))
 	// Worth an operator's notice only when it takes time.

@@ -99,6 +99,17 @@ type Status struct {
 	Hints []HintQueue `json:"hints,omitempty"`
 	// AntiEntropy is the last exchange of each partition this node holds.
 	AntiEntropy []Exchange `json:"anti_entropy,omitempty"`
+	// Membership is the node's copy of the membership, which the ring is
+	// computed from; Members above are its current members.
+	Membership Membership `json:"membership"`
+	// Handoffs are the partitions this node no longer owns and is handing
+	// over; Dropped counts those handed over since it started.
+	Handoffs []Handoff `json:"handoffs,omitempty"`
+	Dropped  uint64    `json:"partitions_dropped"`
+	// TreeBuilds counts Merkle trees this node's vnodes built from stored
+	// keys since it started (at start, or after a write of unknown outcome);
+	// a partition that moves here brings its tree, built as keys arrive.
+	TreeBuilds uint64 `json:"tree_builds"`
 }
 
 // RootsPath answers GET /admin/roots: the Merkle root of every partition
@@ -155,7 +166,7 @@ type Member struct {
 	ID     string `json:"id"`
 	Addr   string `json:"addr"`
 	HTTP   string `json:"http,omitempty"` // learnt from the member itself; "" until then
-	Agreed bool   `json:"agreed"`         // it answered with the same Q, N and members
+	Agreed bool   `json:"agreed"`         // it gossiped with this node, with a membership that merges with its own
 	// Up is this node's failure detector's verdict: false while it
 	// suspects the member (State "suspected", Why says why), and the
 	// same verdict decides where requests go.

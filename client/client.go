@@ -44,7 +44,6 @@ import (
 	"time"
 
 	"github.com/dynamokv/dynamo/api"
-	"github.com/dynamokv/dynamo/cluster"
 	"github.com/dynamokv/dynamo/version"
 )
 
@@ -166,15 +165,17 @@ var (
 
 // Client sends requests to the cluster. Create it with New.
 type Client struct {
-	cfg     Config
-	status  api.Status // what New read: the cluster's shape
-	seed    string     // the seed that answered
-	ring    *cluster.Ring
-	members map[string]*member
-	hc      *http.Client
-	b       backend
-	closed  atomic.Bool
-	once    sync.Once
+	cfg    Config
+	status api.Status // what New read: the cluster's shape
+	seed   string     // the seed that answered
+	// routes is the ring and members requests are routed by, replaced
+	// whenever a node answers from a newer membership (see refresh).
+	routes     atomic.Pointer[routes]
+	refreshing atomic.Bool
+	hc         *http.Client
+	b          backend
+	closed     atomic.Bool
+	once       sync.Once
 }
 
 // New reads GET /status from the first seed that answers, builds the ring
@@ -190,14 +191,16 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		hc.CloseIdleConnections()
 		return nil, err
 	}
-	c := &Client{cfg: cfg, status: st, seed: seed, hc: hc, members: make(map[string]*member, len(st.Members))}
-	if err := c.buildRing(); err != nil {
+	c := &Client{cfg: cfg, status: st, seed: seed, hc: hc}
+	rt, err := c.buildRoutes(st, nil)
+	if err != nil {
 		hc.CloseIdleConnections()
 		return nil, err
 	}
+	c.routes.Store(rt)
 	switch cfg.Mode {
 	case ModeHTTP:
-		c.b = &httpBackend{hc: hc}
+		c.b = &httpBackend{hc: hc, seen: c.seen}
 	case ModeNative:
 		if c.cfg.Cluster == "" {
 			c.cfg.Cluster = st.Cluster
@@ -205,7 +208,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		if c.cfg.Cluster == "" {
 			c.cfg.Cluster = "dynamo"
 		}
-		nb, err := newNative(c.cfg, st, c.ring.Members()[0].Addr)
+		nb, err := newNative(c.cfg, st, rt.ring.Members()[0].Addr, c.seen)
 		if err != nil {
 			hc.CloseIdleConnections()
 			return nil, err
@@ -255,32 +258,6 @@ func withDefaults(cfg Config) (Config, error) {
 	}
 	cfg.Seeds = seeds
 	return cfg, nil
-}
-
-func (c *Client) buildRing() error {
-	st := c.status
-	ms := make([]cluster.Member, len(st.Members))
-	for i, m := range st.Members {
-		ms[i] = cluster.Member{ID: m.ID, Addr: m.Addr}
-	}
-	ring, err := cluster.NewRing(st.Partitions, st.Replicas, ms)
-	if err != nil {
-		return fmt.Errorf("client: the status of node %s: %w", st.Node, err)
-	}
-	// The ring is a pure function of its inputs, so a difference means this
-	// client and the node disagree on the algorithm: routing would be wrong.
-	for _, p := range st.Ring {
-		if p.Partition < 0 || p.Partition >= ring.Partitions() ||
-			!equalStrings(ring.PreferenceList(p.Partition), p.PreferenceList) {
-			return fmt.Errorf("client: node %s places partition %d on %v, this client computes otherwise",
-				st.Node, p.Partition, p.PreferenceList)
-		}
-	}
-	c.ring = ring
-	for _, m := range st.Members {
-		c.members[m.ID] = &member{id: m.ID, addr: m.Addr, http: c.httpBase(m)}
-	}
-	return nil
 }
 
 func equalStrings(a, b []string) bool {
@@ -356,8 +333,8 @@ func (c *Client) Status(ctx context.Context) (api.Status, error) {
 		return api.Status{}, ErrClosed
 	}
 	urls := append([]string{c.seed}, c.cfg.Seeds...)
-	for _, m := range c.status.Members {
-		urls = append(urls, c.members[m.ID].http)
+	for _, m := range c.routes.Load().members {
+		urls = append(urls, m.http)
 	}
 	st, _, err := readStatus(ctx, c.hc, dedupe(urls), c.cfg.Timeout)
 	return st, err

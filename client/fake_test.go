@@ -146,6 +146,10 @@ func (fc *fakeCluster) status(self *fakeNode) api.Status {
 	for p := 0; p < fc.q; p++ {
 		st.Ring = append(st.Ring, api.Partition{Partition: p, PreferenceList: fc.ring.PreferenceList(p)})
 	}
+	st.Membership.Version = uint64(len(fc.nodes))
+	for i, nd := range fc.nodes {
+		st.Membership.Records = append(st.Membership.Records, api.MemberRecord{ID: nd.id, Addr: nd.addr, HTTP: nd.http, Joined: uint64(i + 1)})
+	}
 	return st
 }
 

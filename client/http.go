@@ -145,7 +145,8 @@ func readOneStatus(ctx context.Context, hc *http.Client, base string, timeout ti
 
 // httpBackend speaks the HTTP API of package api.
 type httpBackend struct {
-	hc *http.Client
+	hc   *http.Client
+	seen func(ring uint64) // told each answer's membership version
 }
 
 // down is false: the HTTP backend learns of down members only by failing
@@ -232,6 +233,9 @@ func (h *httpBackend) do(ctx context.Context, m *member, req *http.Request) (*ht
 	if err != nil {
 		// A reply cut short is no answer: its status may be all there was.
 		return nil, nil, noAnswer(ctx, m, fmt.Errorf("reading the reply: %w", err), true)
+	}
+	if v, err := strconv.ParseUint(resp.Header.Get(api.RingHeader), 10, 64); err == nil && h.seen != nil {
+		h.seen(v)
 	}
 	return resp, body, nil
 }

@@ -282,8 +282,8 @@ func TestNewWaitsForMembers(t *testing.T) {
 	fc := newFakeCluster(t, 3)
 	fc.notReady.Store(3)
 	c := newHTTPClientFor(t, fc, 3*time.Second)
-	if len(c.members) != 3 {
-		t.Fatalf("%d members, want 3", len(c.members))
+	if len(c.routes.Load().members) != 3 {
+		t.Fatalf("%d members, want 3", len(c.routes.Load().members))
 	}
 
 	fc.notReady.Store(1 << 30)

@@ -33,6 +33,7 @@ type native struct {
 	engine       *actor.Engine
 	events       *actor.PID
 	coordinators int
+	seen         func(ring uint64) // told each answer's membership version
 
 	mu    sync.Mutex
 	peers map[string]*peerState
@@ -52,7 +53,7 @@ type peerState struct {
 	changed chan struct{}
 }
 
-func newNative(cfg Config, st api.Status, firstAddr string) (*native, error) {
+func newNative(cfg Config, st api.Status, firstAddr string, seen func(uint64)) (*native, error) {
 	listen := cfg.ListenAddr
 	if listen == "" {
 		listen = transport.ListenAddrFor(firstAddr)
@@ -77,7 +78,7 @@ func newNative(cfg Config, st api.Status, firstAddr string) (*native, error) {
 		tr.Stop().Wait()
 		return nil, fmt.Errorf("client: actor engine: %w", err)
 	}
-	n := &native{tr: tr, engine: engine, coordinators: max(st.Coordinators, 1), peers: map[string]*peerState{}}
+	n := &native{tr: tr, engine: engine, coordinators: max(st.Coordinators, 1), peers: map[string]*peerState{}, seen: seen}
 	// Subscribed before the first send, so no PeerDown is missed.
 	n.events = engine.SpawnFunc(n.onEvent, "client", actor.WithID("events"))
 	engine.Subscribe(n.events)
@@ -161,6 +162,7 @@ func (n *native) put(ctx context.Context, m *member, deadline time.Time, w *writ
 	if !ok {
 		return "", &Error{Status: http.StatusInternalServerError, Message: fmt.Sprintf("%s answered %s", m.id, messages.NameOf(res))}
 	}
+	n.seen(reply.Ring)
 	if reply.Status != messages.StatusOK {
 		err := statusError(reply.Status, reply.Err)
 		err.Unknown = reply.Unknown
@@ -178,6 +180,7 @@ func (n *native) get(ctx context.Context, m *member, deadline time.Time, key []b
 	if !ok {
 		return Result{}, &Error{Status: http.StatusInternalServerError, Message: fmt.Sprintf("%s answered %s", m.id, messages.NameOf(res))}
 	}
+	n.seen(reply.Ring)
 	switch reply.Status {
 	case messages.StatusOK:
 		return Result{Found: len(reply.Values) > 0, Values: reply.Values, Context: version.EncodeContext(reply.Context)}, nil

@@ -25,7 +25,7 @@ func writeOnce(t *testing.T, fc *fakeCluster, c *Client, key string) {
 	requireOutcomeUnknown(t, fc, putErr, "put", primary)
 	// As if the failed member's cooldown had passed, so the delete goes to
 	// the primary too.
-	c.members[primary].markOK()
+	c.routes.Load().members[primary].markOK()
 	delErr := c.Delete(context.Background(), []byte(key), someContext, PutOptions{})
 	requireOutcomeUnknown(t, fc, delErr, "delete", primary)
 }
@@ -131,7 +131,7 @@ func TestHTTPNodeDroppingTheConnection(t *testing.T) {
 	fc.node("n3").drop.Store(true)
 	writeOnce(t, fc, c, key)
 
-	c.members["n3"].markOK()
+	c.routes.Load().members["n3"].markOK()
 	if _, err := c.Get(context.Background(), []byte(key), GetOptions{}); err != nil {
 		t.Fatalf("get: %v", err)
 	}
@@ -203,7 +203,7 @@ func TestAnsweredUnknownOutcome(t *testing.T) {
 
 			// Without the word, a 503 stored nothing: the next member is tried.
 			fc.node("n1").unknown.Store(false)
-			c.members["n1"].markOK()
+			c.routes.Load().members["n1"].markOK()
 			if _, err := c.Put(context.Background(), []byte(key), []byte("v"), PutOptions{}); err != nil {
 				t.Fatalf("put after a definite 503: %v", err)
 			}

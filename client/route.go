@@ -139,11 +139,12 @@ func (c *Client) route(ctx context.Context, key []byte, idempotent bool, call fu
 // candidates returns the key's preference list, members that recently
 // failed moved to the end.
 func (c *Client) candidates(key []byte) []*member {
-	ids := c.ring.KeyPreferenceList(key)
+	rt := c.routes.Load()
+	ids := rt.ring.KeyPreferenceList(key)
 	out := make([]*member, 0, len(ids))
 	var later []*member
 	for _, id := range ids {
-		m := c.members[id]
+		m := rt.members[id]
 		if m.recentlyFailed() || c.b.down(m) {
 			later = append(later, m)
 			continue

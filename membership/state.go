@@ -27,7 +27,7 @@ import (
 
 // Errors, wrapped with the particulars.
 var (
-	ErrMismatch = errors.New("membership: another cluster")
+	ErrMismatch = errors.New("not the same cluster")
 	ErrInvalid  = errors.New("membership: invalid change")
 )
 
@@ -165,11 +165,11 @@ func Merge(a, b State) (State, error) {
 func Compatible(a, b State) error {
 	switch {
 	case a.Cluster != b.Cluster:
-		return fmt.Errorf("%w: cluster name %q, this node has %q", ErrMismatch, b.Cluster, a.Cluster)
+		return fmt.Errorf("cluster name %q, this node has %q: %w", b.Cluster, a.Cluster, ErrMismatch)
 	case a.Partitions != b.Partitions:
-		return fmt.Errorf("%w: Q=%d partitions, this node has Q=%d", ErrMismatch, b.Partitions, a.Partitions)
+		return fmt.Errorf("partitions Q=%d, this node has Q=%d: %w", b.Partitions, a.Partitions, ErrMismatch)
 	case a.Replicas != b.Replicas:
-		return fmt.Errorf("%w: N=%d replicas, this node has N=%d", ErrMismatch, b.Replicas, a.Replicas)
+		return fmt.Errorf("replicas N=%d, this node has N=%d: %w", b.Replicas, a.Replicas, ErrMismatch)
 	}
 	return nil
 }

@@ -151,7 +151,11 @@ func (m *ReplicaPutAck) DecodeMsgpack(d *msgpack.Decoder) error {
 
 // EncodeMsgpack implements msgpack.CustomEncoder.
 func (m *ReplicaGet) EncodeMsgpack(e *msgpack.Encoder) error {
-	if err := e.EncodeMapLen(3); err != nil {
+	fields := 3
+	if m.Ring != 0 {
+		fields++
+	}
+	if err := e.EncodeMapLen(fields); err != nil {
 		return err
 	}
 	if err := encodeUintField(e, "i", m.ReqID); err != nil {
@@ -159,6 +163,11 @@ func (m *ReplicaGet) EncodeMsgpack(e *msgpack.Encoder) error {
 	}
 	if err := encodeUintField(e, "p", uint64(m.Partition)); err != nil {
 		return err
+	}
+	if m.Ring != 0 {
+		if err := encodeUintField(e, "r", m.Ring); err != nil {
+			return err
+		}
 	}
 	return encodeBytesField(e, "k", m.Key)
 }
@@ -174,6 +183,8 @@ func (m *ReplicaGet) DecodeMsgpack(d *msgpack.Decoder) error {
 			m.Partition, err = d.DecodeUint32()
 		case "k":
 			m.Key, err = d.DecodeBytes()
+		case "r":
+			m.Ring, err = d.DecodeUint64()
 		default:
 			return false, nil
 		}

@@ -38,6 +38,12 @@ func TestHandWrittenCodecsMatchTheTaggedForm(t *testing.T) {
 			Partition uint32 `msgpack:"p"`
 			Key       []byte `msgpack:"k"`
 		}{3, 63, []byte("k")}, &ReplicaGet{ReqID: 3, Partition: 63, Key: []byte("k")}, func() any { return new(ReplicaGet) }},
+		{"get with ring", &struct {
+			ReqID     uint64 `msgpack:"i"`
+			Partition uint32 `msgpack:"p"`
+			Key       []byte `msgpack:"k"`
+			Ring      uint64 `msgpack:"r"`
+		}{3, 63, []byte("k"), 7}, &ReplicaGet{ReqID: 3, Partition: 63, Key: []byte("k"), Ring: 7}, func() any { return new(ReplicaGet) }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -67,6 +67,9 @@ type ClientPutReply struct {
 	Err     string        `msgpack:"e"`
 	Context version.Clock `msgpack:"c"`
 	Unknown bool          `msgpack:"u"`
+	// Ring is the coordinator's membership version: a client that routes
+	// by an older ring refreshes it.
+	Ring uint64 `msgpack:"r,omitempty"`
 }
 
 // ClientGet is sent by a client to a coordinator actor of any node, to read
@@ -86,6 +89,7 @@ type ClientGetReply struct {
 	Err     string        `msgpack:"e"`
 	Values  [][]byte      `msgpack:"v"`
 	Context version.Clock `msgpack:"c"`
+	Ring    uint64        `msgpack:"r,omitempty"` // as ClientPutReply's
 }
 
 // CoordinatePut is sent by a coordinator to the vnode on its own node that
@@ -148,6 +152,9 @@ type ReplicaPut struct {
 	Partition uint32           `msgpack:"p"`
 	Key       []byte           `msgpack:"k"`
 	Versions  version.Siblings `msgpack:"v"`
+	// Ring is the sender's membership version, 0 when unknown: a replica
+	// on another version has the two membership actors gossip at once.
+	Ring uint64 `msgpack:"r,omitempty"`
 }
 
 // ReplicaPutAck answers ReplicaPut: stored, or Err. A vnode refuses a
@@ -167,6 +174,7 @@ type ReplicaGet struct {
 	ReqID     uint64 `msgpack:"i"`
 	Partition uint32 `msgpack:"p"`
 	Key       []byte `msgpack:"k"`
+	Ring      uint64 `msgpack:"r,omitempty"` // as ReplicaPut's
 }
 
 // ReplicaGetReply answers ReplicaGet.

@@ -1,30 +1,61 @@
 package messages
 
-// The static membership check. Every node starts with the same member list
-// and ring parameters; each node's membership actor sends ClusterHello to
-// every other member's membership actor until it has heard from all of
-// them, and answers each ClusterHello it receives with its own. A node whose
-// view differs is reported (logs, GET /status) and refused: the receiver
-// answers but treats the sender as incompatible and serves no data with it.
+import "github.com/dynamokv/dynamo/membership"
 
-// ClusterMember is one member as ClusterHello lists it.
-type ClusterMember struct {
-	ID   string `msgpack:"i"`
-	Addr string `msgpack:"a"`
+// The membership protocol. Every node's membership actor holds the
+// cluster's member set as versioned state (package membership) and, every
+// half second, sends Gossip to the membership actor of a random member it
+// does not suspect; the receiver merges what it got and answers with its
+// own state when the sender lacked something (push-pull). Changes come
+// only from operators: a new node asks any member to be let in (JoinRequest,
+// sent by `dynamo node --join`), and `dynamo leave` and `dynamo remove`
+// send LeaveRequest to any member. The node that accepts a change persists
+// it and gossips it on.
+
+// Gossip is sent by a membership actor to another's, and sent back as the
+// answer (Reply set) when the receiver held something the sender did not.
+// A receiver whose state cannot be merged (another cluster name, Q or N)
+// reports the sender and serves no data with it.
+type Gossip struct {
+	Node         string           `msgpack:"n"`
+	State        membership.State `msgpack:"s"`
+	Coordinators int              `msgpack:"k"` // every node must run the same number (see CoordinatorFor)
+	HTTP         string           `msgpack:"h"` // the sender's HTTP API address
+	Reply        bool             `msgpack:"y"`
 }
 
-// ClusterHello is sent by a node's membership actor to another member's
-// membership actor, and sent back as the answer.
-type ClusterHello struct {
-	Node       string          `msgpack:"n"`
-	Cluster    string          `msgpack:"c"`
-	Partitions int             `msgpack:"q"`
-	Replicas   int             `msgpack:"r"`
-	Members    []ClusterMember `msgpack:"m"` // in join order
-	// Coordinators is how many coordinator actors each node runs: a node
-	// forwards a put to coordinator CoordinatorFor(key, Coordinators) of
-	// another node, so every node must run the same number.
+// JoinRequest is sent by a node starting with --join to a member's
+// membership actor: let me in. The member checks the cluster name, Q, N
+// and the coordinator count, adds the node at the next version, persists
+// the change and answers JoinReply with the state (or Err, and changes
+// nothing).
+type JoinRequest struct {
+	ID           string `msgpack:"i"`
+	Addr         string `msgpack:"a"`
+	HTTP         string `msgpack:"h"`
+	Cluster      string `msgpack:"c"`
+	Partitions   int    `msgpack:"q"`
+	Replicas     int    `msgpack:"n"`
 	Coordinators int    `msgpack:"k"`
-	HTTP         string `msgpack:"h"` // the sender's HTTP API address, "" when it serves none
-	Reply        bool   `msgpack:"y"` // set on the answer, so answers are not answered
+}
+
+// JoinReply answers JoinRequest.
+type JoinReply struct {
+	State membership.State `msgpack:"s"`
+	Err   string           `msgpack:"e"`
+}
+
+// LeaveRequest is sent to a member's membership actor: member ID leaves
+// (it hands its partitions over first), or, with Remove, is gone for good
+// (the other replicas give its partitions to their new owners). The
+// member answers LeaveReply.
+type LeaveRequest struct {
+	ID     string `msgpack:"i"`
+	Remove bool   `msgpack:"r"`
+}
+
+// LeaveReply answers LeaveRequest.
+type LeaveReply struct {
+	State membership.State `msgpack:"s"`
+	Err   string           `msgpack:"e"`
 }

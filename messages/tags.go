@@ -36,8 +36,14 @@ const (
 	TagTombstoneScan     Tag = 48
 	TagTombstoneKeys     Tag = 49
 
-	TagClusterHello Tag = 30
+	TagClusterHello Tag = 30 // retired: the static membership check
 	TagHeartbeat    Tag = 31 // transport liveness, listener → dialer
+
+	TagGossip       Tag = 50
+	TagJoinRequest  Tag = 51
+	TagJoinReply    Tag = 52
+	TagLeaveRequest Tag = 53
+	TagLeaveReply   Tag = 54
 )
 
 func init() {
@@ -74,6 +80,10 @@ func init() {
 	registerAs[TombstoneScan](TagTombstoneScan, false)
 	registerAs[TombstoneKeys](TagTombstoneKeys, false)
 
-	registerAs[ClusterHello](TagClusterHello, false)
+	registerAs[Gossip](TagGossip, false)
+	registerAs[JoinRequest](TagJoinRequest, false)
+	registerAs[JoinReply](TagJoinReply, false)
+	registerAs[LeaveRequest](TagLeaveRequest, false)
+	registerAs[LeaveReply](TagLeaveReply, false)
 	registerAs[Heartbeat](TagHeartbeat, false)
 }

@@ -23,7 +23,7 @@ func TestHugeDeclaredLengthsAreRefusedBeforeDecoding(t *testing.T) {
 	}
 	for name, body := range bodies {
 		t.Run(name, func(t *testing.T) {
-			_, err := Unmarshal(TagClusterHello, body)
+			_, err := Unmarshal(TagGossip, body)
 			if !errors.Is(err, ErrMalformed) {
 				t.Fatalf("err %v, want ErrMalformed", err)
 			}
@@ -46,7 +46,7 @@ func TestCheckBodyAcceptsWhatMsgpackWrites(t *testing.T) {
 			t.Errorf("%T %v: %v", v, v, err)
 		}
 	}
-	for _, msg := range []any{&Ping{Seq: 1}, &ClusterHello{Members: []ClusterMember{{ID: "n1", Addr: "a:1"}}},
+	for _, msg := range []any{&Ping{Seq: 1}, &JoinRequest{ID: "n1", Addr: "a:1", Cluster: "c", Partitions: 32, Replicas: 3},
 		&ClientGetReply{Values: [][]byte{[]byte("x"), nil}}} {
 		b, err := Marshal(msg)
 		if err != nil {

@@ -31,10 +31,10 @@ func (h *httpAPI) local(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n := h.n
-	p := n.ring.PartitionOf([]byte(key))
-	if !slices.Contains(n.vnodes, uint32(p)) {
+	p := n.Ring().PartitionOf([]byte(key))
+	if !slices.Contains(n.partView.Held(), uint32(p)) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("node %s holds no replica of partition %d (its replicas: %s)",
-			n.cfg.ID, p, strings.Join(n.ring.PreferenceList(p), ", ")))
+			n.cfg.ID, p, strings.Join(n.Ring().PreferenceList(p), ", ")))
 		return
 	}
 	res, err := call(n.engine, actors.VnodePID(n.Address(), uint32(p)),
@@ -84,9 +84,9 @@ func (h *httpAPI) repair(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusBadRequest, fmt.Sprintf("?partition=%s: want a number from 0 to %d", s, n.cfg.Partitions-1))
 			return
 		}
-		if !slices.Contains(n.vnodes, uint32(v)) {
+		if !slices.Contains(n.partView.Held(), uint32(v)) {
 			writeError(w, http.StatusNotFound, fmt.Sprintf("node %s holds no replica of partition %d (its replicas: %s)",
-				n.cfg.ID, v, strings.Join(n.ring.PreferenceList(v), ", ")))
+				n.cfg.ID, v, strings.Join(n.Ring().PreferenceList(v), ", ")))
 			return
 		}
 		p = v
@@ -112,7 +112,7 @@ func (h *httpAPI) roots(w http.ResponseWriter, r *http.Request) {
 	}
 	n := h.n
 	out := api.Roots{Node: n.cfg.ID, Roots: map[uint32]string{}}
-	for _, p := range n.vnodes {
+	for _, p := range n.partView.Held() {
 		res, err := call(n.engine, actors.VnodePID(n.Address(), p), &messages.TreeRequest{ReqID: 1, Partition: p}, n.cfg.RequestTimeout)
 		reply, ok := res.(*messages.TreeReply)
 		if err != nil || !ok || reply.Err != "" || len(reply.Hashes) != 1 {

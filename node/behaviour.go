@@ -30,10 +30,12 @@ type Behaviour struct {
 
 // Env is what a node gives its behaviours.
 type Env struct {
-	Node      string // this node's member ID
-	Engine    *actor.Engine
-	Store     store.Store
-	Ring      *cluster.Ring
+	Node   string // this node's member ID
+	Engine *actor.Engine
+	Store  store.Store
+	// Ring is the ring requests are routed by; it changes with the
+	// membership.
+	Ring      *cluster.View
 	Transport *transport.TCP
 	// Peers is the failure detector's verdicts: read it, never write.
 	Peers *actors.PeerView
@@ -47,13 +49,15 @@ type Env struct {
 }
 
 // builtinBehaviours are the node's own: the failure detector, the hint
-// buffer, which replays to the home nodes the detector clears, and the
-// Merkle syncer, which compares partitions with the replicas it clears.
+// buffer, which replays to the home nodes the detector clears, the Merkle
+// syncer, which compares partitions with the replicas it clears, and the
+// partition manager, which starts and hands over vnodes as the ring
+// changes.
 func (n *Node) builtinBehaviours() []Behaviour {
 	return []Behaviour{
 		{Kind: actors.DetectorKind, ID: actors.DetectorID, New: func(env Env) actor.Producer {
 			return actors.NewDetector(actors.DetectorConfig{
-				Self: env.Node, Members: env.Ring.Members(),
+				Self: env.Node, Ring: env.Ring,
 				Links: func() []transport.PeerStats { return env.Transport.Stats().Peers },
 				View:  env.Peers, Log: env.Log.With().Str("component", "detector").Logger(),
 			})
@@ -68,13 +72,26 @@ func (n *Node) builtinBehaviours() []Behaviour {
 		}},
 		{Kind: actors.SyncerKind, ID: actors.SyncerID, New: func(env Env) actor.Producer {
 			return actors.NewSyncer(actors.SyncerConfig{
-				Node: env.Node, Ring: env.Ring, Partitions: n.vnodes,
+				Node: env.Node, Addr: env.Transport.Address(), Ring: env.Ring, Partitions: n.partView.Held,
 				Up:    func(id string) bool { return !env.Peers.Suspected(id) },
-				Round: n.cfg.AntiEntropyRound, KeysPerSecond: n.cfg.AntiEntropyRate, TombstoneGrace: n.cfg.TombstoneGrace,
+				Round: n.cfg.AntiEntropyRound, KeysPerSecond: n.cfg.AntiEntropyRate,
+				HandoffKeysPerSecond: n.cfg.HandoffRate, TombstoneGrace: n.cfg.TombstoneGrace,
 				Coordinator: func(key []byte) *actor.PID {
 					return actors.CoordinatorPID(env.Transport.Address(), actors.CoordinatorFor(key, n.cfg.Coordinators))
 				},
 				Now: env.Now, View: &n.syncView, Log: env.Log,
+			})
+		}},
+		{Kind: actors.PartitionsKind, ID: actors.PartitionsID, New: func(env Env) actor.Producer {
+			initial := map[uint32]*actor.PID{}
+			for _, p := range n.initial {
+				initial[p] = actors.VnodePID(env.Transport.Address(), p)
+			}
+			return actors.NewPartitions(actors.PartitionsConfig{
+				Node: env.Node, Ring: env.Ring, Store: env.Store, Spawn: n.spawnVnode, Initial: initial,
+				Syncer: actors.SyncerPID(env.Transport.Address()), View: &n.partView,
+				Membership: actors.MembershipPID(env.Transport.Address()),
+				Log:        env.Log.With().Str("node", env.Node).Str("component", "partitions").Logger(),
 			})
 		}},
 	}
@@ -82,7 +99,7 @@ func (n *Node) builtinBehaviours() []Behaviour {
 
 // spawnBehaviours starts every behaviour in order and returns their PIDs.
 func (n *Node) spawnBehaviours(list []Behaviour) []*actor.PID {
-	env := Env{Node: n.cfg.ID, Engine: n.engine, Store: n.store, Ring: n.ring, Transport: n.transport,
+	env := Env{Node: n.cfg.ID, Engine: n.engine, Store: n.store, Ring: n.ringView, Transport: n.transport,
 		Peers: &n.peers, Dots: n.dots, Now: n.now, Log: n.base}
 	var pids []*actor.PID
 	for _, b := range list {

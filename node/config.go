@@ -24,10 +24,17 @@ type Config struct {
 	// HTTP is the host:port of the client API; "" serves no HTTP.
 	HTTP string
 
-	// Members is the static member list, in join order, as "id=host:port"
-	// (peer addresses). Empty means a cluster of this node alone. Every
-	// member must be given the same list.
+	// Members is the member list a new cluster starts with, in join order,
+	// as "id=host:port" (peer addresses); every first member is given the
+	// same list. Empty (and no Join) means a cluster of this node alone.
+	// Once a node has run, its store holds the membership, which changes
+	// only by join, leave and remove, and this list is not read again.
 	Members []string
+	// Join is the peer address of any member of a running cluster: a new
+	// node asks it to be let in and learns the membership from it.
+	Join string
+	// JoinTimeout bounds the wait for the member's answer. Default 10s.
+	JoinTimeout time.Duration
 	// Partitions is Q, the fixed number of partitions (a power of two).
 	Partitions int
 	// Replicas is N, the number of replicas of each key.
@@ -82,6 +89,9 @@ type Config struct {
 	// AntiEntropyRate bounds the keys per second whose sets anti-entropy
 	// compares and sends, so a large repair leaves clients their latency.
 	AntiEntropyRate int
+	// HandoffRate is the same bound for partitions on their way to a new
+	// owner (after a join, leave or remove), in both directions.
+	HandoffRate int
 
 	// Behaviours are actor behaviours to run beside the node's own (see
 	// Behaviour); they start after the failure detector and hint buffer.
@@ -102,6 +112,7 @@ func DefaultConfig() Config {
 		HintWindow:       3 * time.Hour,
 		AntiEntropyRound: 10 * time.Second,
 		AntiEntropyRate:  1000,
+		HandoffRate:      10000,
 		Coordinators:     4,
 		Storage:          "pebble",
 		MaxKeySize:       1 << 10,
@@ -154,11 +165,17 @@ func (c Config) WithDefaults() Config {
 	if c.AntiEntropyRound == 0 {
 		c.AntiEntropyRound = d.AntiEntropyRound
 	}
+	if c.HandoffRate <= 0 {
+		c.HandoffRate = d.HandoffRate
+	}
 	if c.AntiEntropyRate <= 0 {
 		c.AntiEntropyRate = d.AntiEntropyRate
 	}
 	if c.DialTimeout == 0 {
 		c.DialTimeout = d.DialTimeout
+	}
+	if c.JoinTimeout == 0 {
+		c.JoinTimeout = 10 * time.Second
 	}
 	return c
 }
@@ -237,6 +254,14 @@ func (c Config) Validate() error {
 	}
 	if _, err := ParseMembers(c.Members); err != nil {
 		bad("members: %v", err)
+	}
+	if c.Join != "" {
+		if len(c.Members) > 0 {
+			bad("join %s: give either a member list or a member to join, not both", c.Join)
+		}
+		if err := checkHostPort(c.Join, false); err != nil {
+			bad("join %q: %v", c.Join, err)
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -30,6 +30,8 @@ func (h *httpAPI) routes() http.Handler {
 	mux.HandleFunc(api.LocalPrefix, h.local)
 	mux.HandleFunc(api.RepairPath, h.repair)
 	mux.HandleFunc(api.RootsPath, h.roots)
+	mux.HandleFunc(api.LeavePath, h.leave(false))
+	mux.HandleFunc(api.RemovePath, h.leave(true))
 	mux.Handle("/metrics", h.n.metrics.handler())
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no such path %s: the API is /kv/{key} and /status", r.URL.Path))
@@ -45,6 +47,7 @@ func (h *httpAPI) kv(w http.ResponseWriter, r *http.Request) {
 	}
 	// Key size and cluster agreement are the coordinator's to check, for
 	// HTTP and native clients alike.
+	w.Header().Set(api.RingHeader, strconv.FormatUint(h.n.ringView.Version(), 10))
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
 		h.get(w, r, []byte(key))

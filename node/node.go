@@ -19,7 +19,7 @@ import (
 	"github.com/anthdm/hollywood/actor"
 	"github.com/dynamokv/dynamo/actors"
 	"github.com/dynamokv/dynamo/cluster"
-	"github.com/dynamokv/dynamo/messages"
+	"github.com/dynamokv/dynamo/membership"
 	"github.com/dynamokv/dynamo/store"
 	"github.com/dynamokv/dynamo/transport"
 	"github.com/dynamokv/dynamo/version"
@@ -35,9 +35,11 @@ type Node struct {
 	transport    *transport.TCP
 	supervisor   *actors.Supervisor
 	store        store.Store
-	ring         *cluster.Ring
+	ringView     *cluster.View
+	state        membership.State // the membership the node started with
+	initial      []uint32         // partitions whose vnodes started with the node
+	partView     actors.PartitionView
 	view         *actors.MemberView
-	vnodes       []uint32
 	coordinators []*actor.PID
 	actorPIDs    []*actor.PID // the node's own actors but its coordinators and behaviours
 	behaviours   []*actor.PID // in registration order
@@ -70,31 +72,6 @@ func New(cfg Config, logOut io.Writer) (*Node, error) {
 	log = log.With().Str("node", cfg.ID).Logger()
 	RouteSlog(log)
 
-	members, _ := ParseMembers(cfg.Members) // Validate checked them
-	if len(members) == 0 {
-		members = []cluster.Member{{ID: cfg.ID, Addr: cfg.Advertise}}
-	}
-	self := -1
-	for i, m := range members {
-		if m.ID == cfg.ID {
-			self = i
-		}
-	}
-	if self < 0 {
-		return nil, fmt.Errorf("node config: node %s is not in the member list", cfg.ID)
-	}
-	if len(members) < cfg.Replicas {
-		return nil, fmt.Errorf("node config: N=%d replicas need at least %d members, the member list has %d "+
-			"(give more members, or lower -n, -r and -w)", cfg.Replicas, cfg.Replicas, len(members))
-	}
-	if members[self].Addr != cfg.Advertise {
-		return nil, fmt.Errorf("node config: member %s is listed at %s but advertises %s",
-			cfg.ID, members[self].Addr, cfg.Advertise)
-	}
-	ring, err := cluster.NewRing(cfg.Partitions, cfg.Replicas, members)
-	if err != nil {
-		return nil, fmt.Errorf("node config: %w", err)
-	}
 	tlsConf, err := loadTLS(cfg.TLSCert, cfg.TLSKey, cfg.TLSCA)
 	if err != nil {
 		return nil, err
@@ -103,7 +80,21 @@ func New(cfg Config, logOut io.Writer) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, log: log, base: base, store: st, ring: ring, view: &actors.MemberView{},
+	// The membership: what the store holds from an earlier run, else the
+	// static member list; a node joining asks a member below, once its
+	// transport runs.
+	state, found, err := actors.LoadMembership(st)
+	if err == nil && !found && cfg.Join == "" {
+		state, err = bootstrap(cfg)
+	}
+	if err == nil && found {
+		err = checkStored(cfg, state)
+	}
+	if err != nil {
+		_ = st.Close()
+		return nil, fmt.Errorf("node config: %w", err)
+	}
+	n := &Node{cfg: cfg, log: log, base: base, store: st, view: &actors.MemberView{},
 		dots: version.NewDotSource(cfg.ID + "." + actors.NewIncarnation())}
 	n.supervisor = actors.NewSupervisor(log)
 	n.metrics = newMetrics(n)
@@ -139,7 +130,8 @@ func New(cfg Config, logOut io.Writer) (*Node, error) {
 	}
 	var httpListener net.Listener
 	if cfg.HTTP != "" {
-		// Listen before the actors start, so a port in use fails the start.
+		// Listen before the actors start (and before joining, so the
+		// members learn the real address), so a port in use fails the start.
 		l, err := net.Listen("tcp", cfg.HTTP)
 		httpListener = l
 		if err != nil {
@@ -158,7 +150,29 @@ func New(cfg Config, logOut io.Writer) (*Node, error) {
 			IdleTimeout:       2 * time.Minute,
 		}
 	}
-	n.spawnActors(members)
+	fail := func(err error) (*Node, error) {
+		if httpListener != nil {
+			_ = httpListener.Close()
+		}
+		n.transport.Stop().Wait()
+		_ = st.Close()
+		return nil, err
+	}
+	if !found && cfg.Join != "" {
+		if state, err = n.joinCluster(n.httpAddr); err != nil {
+			return fail(err)
+		}
+	}
+	if err := actors.SaveMembership(st, state); err != nil {
+		return fail(fmt.Errorf("store the membership: %w", err))
+	}
+	ring, err := state.Ring()
+	if err != nil {
+		return fail(fmt.Errorf("node config: %w", err))
+	}
+	n.ringView = cluster.NewView(ring, state.Version)
+	n.state = state
+	n.spawnActors()
 	if n.http != nil {
 		// Serve only once the coordinators exist: a request must find them.
 		go func(l net.Listener) {
@@ -168,7 +182,8 @@ func New(cfg Config, logOut io.Writer) (*Node, error) {
 		}(httpListener)
 	}
 	log.Info().Str("listen", n.transport.Address()).Str("http", n.httpAddr).Str("dot_node", n.dots.Node()).
-		Int("vnodes", len(n.vnodes)).Int("members", len(members)).Msg("node started")
+		Int("vnodes", len(n.partView.Held())).Int("members", len(state.Members())).Uint64("membership", state.Version).
+		Msg("node started")
 	return n, nil
 }
 
@@ -187,41 +202,24 @@ func openStore(cfg Config) (store.Store, error) {
 // caching decoded sibling sets.
 const vnodeCacheBudget = 8 << 20
 
-func (n *Node) spawnActors(members []cluster.Member) {
+func (n *Node) spawnActors() {
 	cfg, e, sup := n.cfg, n.engine, n.supervisor
 	n.actorPIDs = append(n.actorPIDs,
 		sup.Spawn(e, actors.NewPinger(cfg.ID), actors.PingKind, actor.WithID(actors.PingID)))
-
-	hello := messages.ClusterHello{Node: cfg.ID, Cluster: cfg.Cluster, Partitions: cfg.Partitions,
-		Replicas: cfg.Replicas, Coordinators: cfg.Coordinators, HTTP: n.httpAddr}
-	for _, m := range members {
-		hello.Members = append(hello.Members, messages.ClusterMember{ID: m.ID, Addr: m.Addr})
+	// The vnodes of the partitions owned now start here, before anything
+	// is served or gossiped; the partition manager starts and stops them afterwards.
+	for _, p := range n.ringView.Load().PartitionsOf(cfg.ID) {
+		n.initial = append(n.initial, uint32(p))
+		n.spawnVnode(uint32(p))
 	}
 	n.actorPIDs = append(n.actorPIDs, sup.Spawn(e, actors.NewMembership(actors.MembershipConfig{
-		Self: hello, Interval: time.Second, View: n.view,
-		Log: n.log.With().Str("component", "membership").Logger(),
+		Self: cfg.ID, Addr: n.transport.Address(), HTTP: n.httpAddr, Coordinators: cfg.Coordinators,
+		State: n.state, Store: n.store, Ring: n.ringView, View: n.view,
+		Up:      func(id string) bool { return !n.peers.Suspected(id) },
+		Changed: actor.NewPID(n.transport.Address(), actors.PartitionsKind+"/"+actors.PartitionsID),
+		Log:     n.log.With().Str("component", "membership").Logger(),
 	}), actors.PingKind, actor.WithID(actors.MembershipID)))
 
-	parts := n.ring.PartitionsOf(cfg.ID)
-	// The vnodes share one budget, so that the cache's memory does not grow
-	// with the number of partitions.
-	cacheBytes := vnodeCacheBudget / max(len(parts), 1)
-	for _, p := range parts {
-		part := uint32(p)
-		n.vnodes = append(n.vnodes, part)
-		n.actorPIDs = append(n.actorPIDs, sup.Spawn(e, actors.NewVnode(actors.VnodeConfig{
-			Node: cfg.ID, Dots: n.dots, Partition: part, Store: n.store,
-			Log:             n.base,
-			Now:             n.now,
-			MaxClockEntries: 0,
-			CacheBytes:      cacheBytes,
-			Counters:        &n.vnodeCounters,
-			// Room for the key and the message around the set, so every
-			// replica can send what it holds in one frame.
-			MaxSetBytes:   cfg.MaxFrameSize - 64<<10,
-			PartitionBits: bits.Len(uint(cfg.Partitions)) - 1,
-		}), actors.VnodeKind, actor.WithID(actors.VnodeID(part))))
-	}
 	n.behaviours = n.spawnBehaviours(append(n.builtinBehaviours(), cfg.Behaviours...))
 	refuse := func() string {
 		if problems := n.view.Problems(); len(problems) > 0 {
@@ -235,7 +233,7 @@ func (n *Node) spawnActors(members []cluster.Member) {
 	detector := actor.NewPID(n.transport.Address(), actors.DetectorKind+"/"+actors.DetectorID)
 	for i := 0; i < cfg.Coordinators; i++ {
 		pid := sup.Spawn(e, actors.NewCoordinator(actors.CoordinatorConfig{
-			Node: cfg.ID, Ring: n.ring, ReadQuorum: cfg.ReadQuorum, WriteQuorum: cfg.WriteQuorum,
+			Node: cfg.ID, Addr: n.transport.Address(), Ring: n.ringView, ReadQuorum: cfg.ReadQuorum, WriteQuorum: cfg.WriteQuorum,
 			Timeout: cfg.RequestTimeout, Suspected: suspected, Detector: detector, Coordinators: cfg.Coordinators,
 			MaxKeySize: cfg.MaxKeySize, MaxValueSize: cfg.MaxValueSize, Refuse: refuse,
 			MaxReplyBytes: cfg.MaxFrameSize - 64<<10, TombstoneGrace: cfg.TombstoneGrace, Now: n.now,
@@ -243,6 +241,27 @@ func (n *Node) spawnActors(members []cluster.Member) {
 		}), actors.CoordinatorKind, actor.WithID(fmt.Sprint(i)))
 		n.coordinators = append(n.coordinators, pid)
 	}
+}
+
+// spawnVnode starts the vnode of partition p.
+func (n *Node) spawnVnode(p uint32) *actor.PID {
+	cfg := n.cfg
+	return n.supervisor.Spawn(n.engine, actors.NewVnode(actors.VnodeConfig{
+		Node: cfg.ID, Dots: n.dots, Partition: p, Store: n.store,
+		Log:             n.base,
+		Now:             n.now,
+		MaxClockEntries: 0,
+		// The vnodes share one budget, so that the cache's memory does
+		// not grow with the number of partitions.
+		CacheBytes: vnodeCacheBudget / max(len(n.ringView.Load().PartitionsOf(cfg.ID)), 1),
+		Counters:   &n.vnodeCounters,
+		// Room for the key and the message around the set, so every
+		// replica can send what it holds in one frame.
+		MaxSetBytes:   cfg.MaxFrameSize - 64<<10,
+		PartitionBits: bits.Len(uint(cfg.Partitions)) - 1,
+		Ring:          n.ringView,
+		Membership:    actors.MembershipPID(n.transport.Address()),
+	}), actors.VnodeKind, actor.WithID(actors.VnodeID(p)))
 }
 
 // now is the node's wall clock in unix nanoseconds, set off by
@@ -290,7 +309,7 @@ func (n *Node) Logger() zerolog.Logger { return n.log }
 func (n *Node) Transport() transport.Transport { return n.transport }
 
 // Ring returns the node's ring.
-func (n *Node) Ring() *cluster.Ring { return n.ring }
+func (n *Node) Ring() *cluster.Ring { return n.ringView.Load() }
 
 // Stop stops the node: HTTP first (no new work), then the actors (what is
 // in their inboxes is handled), the transport, and the store last, so that
@@ -310,6 +329,11 @@ func (n *Node) Stop() {
 		deadline := time.Now().Add(10 * time.Second)
 		n.poisonAll(n.coordinators, deadline)
 		n.stopInOrder(n.behaviours, deadline)
+		var vnodes []*actor.PID
+		for _, p := range n.partView.Held() {
+			vnodes = append(vnodes, actors.VnodePID(n.transport.Address(), p))
+		}
+		n.poisonAll(vnodes, deadline)
 		n.poisonAll(n.actorPIDs, deadline)
 		if time.Now().After(deadline) {
 			n.log.Warn().Msg("some actors did not stop within 10s")

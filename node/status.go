@@ -14,7 +14,7 @@ func (n *Node) Status() api.Status {
 		Partitions: n.cfg.Partitions, Replicas: n.cfg.Replicas,
 		ReadQuorum: n.cfg.ReadQuorum, WriteQuorum: n.cfg.WriteQuorum,
 		Coordinators: len(n.coordinators),
-		Vnodes:       n.vnodes,
+		Vnodes:       n.partView.Held(),
 		Problems:     n.view.Problems(),
 		Panics:       n.supervisor.Panics(),
 		DotNode:      n.dots.Node(),
@@ -23,7 +23,10 @@ func (n *Node) Status() api.Status {
 	}
 	now := time.Now()
 	for _, m := range n.view.Members() {
-		am := api.Member{ID: m.ID, Addr: m.Addr, HTTP: m.HTTP, Agreed: m.Agreed, Up: true, State: "up"}
+		if m.Joined == 0 || !m.Member() {
+			continue // a stranger that gossiped, or a member that left: in Membership below
+		}
+		am := api.Member{ID: m.ID, Addr: m.Addr, HTTP: m.HTTP, Agreed: m.Heard && m.Problem == "", Up: true, State: "up"}
 		if m.ID == n.cfg.ID {
 			am.State = "self"
 		} else if p, ok := n.peers.Peer(m.ID); ok {
@@ -40,7 +43,7 @@ func (n *Node) Status() api.Status {
 		}
 		s.Members = append(s.Members, am)
 	}
-	for _, p := range n.vnodes {
+	for _, p := range n.partView.Held() {
 		if rec, ok := n.syncView.Last()[p]; ok {
 			s.AntiEntropy = append(s.AntiEntropy, exchangeJSON(rec))
 		}
@@ -53,9 +56,16 @@ func (n *Node) Status() api.Status {
 		}
 		s.Hints = append(s.Hints, q)
 	}
-	for p := 0; p < n.ring.Partitions(); p++ {
-		s.Ring = append(s.Ring, api.Partition{Partition: p, PreferenceList: n.ring.PreferenceList(p)})
+	for p := 0; p < n.Ring().Partitions(); p++ {
+		s.Ring = append(s.Ring, api.Partition{Partition: p, PreferenceList: n.Ring().PreferenceList(p)})
 	}
+	s.Membership = membershipJSON(n.view.State())
+	for _, h := range n.partView.Handoffs() {
+		s.Handoffs = append(s.Handoffs, api.Handoff{Partition: int(h.Partition), Since: h.Since.UTC().Format(time.RFC3339),
+			For: now.Sub(h.Since).Seconds(), Rounds: h.Rounds, Keys: h.Keys, Total: h.Total, Retired: h.Retired, Err: h.Err})
+	}
+	s.Dropped = n.partView.Dropped.Load()
+	s.TreeBuilds = n.vnodeCounters.TreeBuilds.Load()
 	ts := n.transport.Stats()
 	for _, p := range ts.Peers {
 		s.Peers = append(s.Peers, api.Peer{Addr: p.Addr, Up: p.Up, Queued: p.Queued, Sent: p.Sent, Dropped: p.Dropped})

@@ -185,6 +185,33 @@ func runClientTo(w io.Writer, cmd string, args []string) error {
 		}
 		printRepair(w, r)
 		return nil
+	case "leave", "remove":
+		what := "hands its partitions over, then holds none"
+		if cmd == "remove" {
+			what = "is gone for good: its partitions are rebuilt from the other replicas"
+		}
+		pos, err := f.parse(args, cmd+" NODE-ID [--node URL]    (the member "+what+")", 1)
+		if err != nil {
+			return err
+		}
+		cfg, err := f.config()
+		if err != nil {
+			return err
+		}
+		change := client.Leave
+		if cmd == "remove" {
+			change = client.Remove
+		}
+		m, err := change(ctx, cfg, pos[0])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "membership version %d: %s %s\n", m.Version, pos[0], map[string]string{"leave": "leaves", "remove": "removed"}[cmd])
+		printMembership(w, m)
+		if cmd == "leave" {
+			fmt.Fprintf(w, "%s hands its partitions over now; `dynamo status --node` on it shows the handoffs, and it may be stopped once it holds none\n", pos[0])
+		}
+		return nil
 	case "status":
 		asJSON := f.fs.Bool("json", false, "print the raw JSON status")
 		if _, err := f.parse(args, "status [--json]", 0); err != nil {
@@ -260,6 +287,31 @@ func printStatus(w io.Writer, st api.Status) {
 		tw.Flush()
 	}
 
+	fmt.Fprintf(w, "\nmembership version %d\n", st.Membership.Version)
+	for _, r := range st.Membership.Records {
+		if r.Left != 0 {
+			how := "left"
+			if r.Removed {
+				how = "removed"
+			}
+			fmt.Fprintf(w, "  %s %s at version %d\n", r.ID, how, r.Left)
+		}
+	}
+	if len(st.Handoffs) > 0 {
+		fmt.Fprintln(w)
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "HANDOFF\tROUNDS\tKEYS SENT\tKEYS HELD\tWRITES\tFOR\tERROR")
+		for _, h := range st.Handoffs {
+			writes := "taken"
+			if h.Retired {
+				writes = "refused"
+			}
+			fmt.Fprintf(tw, "partition %d\t%d\t%d\t%d\t%s\t%.0fs\t%s\n", h.Partition, h.Rounds, h.Keys, h.Total, writes, h.For, orDash(h.Err))
+		}
+		tw.Flush()
+	}
+	fmt.Fprintf(w, "partitions handed over and dropped: %d; Merkle trees built from stored keys: %d\n", st.Dropped, st.TreeBuilds)
+
 	t := st.Transport
 	fmt.Fprintf(w, "\ntransport: sent %d, received %d, dropped (queue full) %d, dropped (peer down) %d, refused (too large) %d, bad frames %d\n",
 		t.Sent, t.Received, t.DroppedQueueFull, t.DroppedPeerDown, t.RefusedTooLarge, t.BadFrames)
@@ -272,6 +324,22 @@ func printStatus(w io.Writer, st api.Status) {
 	for _, p := range st.Problems {
 		fmt.Fprintf(w, "  - %s\n", p)
 	}
+}
+
+func printMembership(w io.Writer, m api.Membership) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NODE\tPEER ADDR\tJOINED\tSTATE")
+	for _, r := range m.Records {
+		state := "member"
+		switch {
+		case r.Removed:
+			state = fmt.Sprintf("removed at %d", r.Left)
+		case r.Left != 0:
+			state = fmt.Sprintf("left at %d", r.Left)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", r.ID, r.Addr, r.Joined, state)
+	}
+	tw.Flush()
 }
 
 func yesNo(b bool) string {

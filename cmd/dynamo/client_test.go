@@ -61,10 +61,11 @@ func fakeNode(t *testing.T) *httptest.Server {
 		}
 		st := api.Status{Node: "n1", Cluster: "dynamo", Address: "127.0.0.1:7001", HTTP: srv.Listener.Addr().String(),
 			Partitions: 8, Replicas: 1, ReadQuorum: 1, WriteQuorum: 1, Coordinators: 1,
-			Members:  []api.Member{{ID: "n1", Addr: "127.0.0.1:7001", HTTP: srv.Listener.Addr().String(), Agreed: true, Up: true}},
-			Vnodes:   []uint32{0, 1, 2, 3, 4, 5, 6, 7},
-			Peers:    []api.Peer{{Addr: "127.0.0.1:7002", Up: false, Dropped: 3}},
-			Problems: []string{"member n2 is down"}}
+			Members:    []api.Member{{ID: "n1", Addr: "127.0.0.1:7001", HTTP: srv.Listener.Addr().String(), Agreed: true, Up: true}},
+			Vnodes:     []uint32{0, 1, 2, 3, 4, 5, 6, 7},
+			Peers:      []api.Peer{{Addr: "127.0.0.1:7002", Up: false, Dropped: 3}},
+			Problems:   []string{"member n2 is down"},
+			Membership: api.Membership{Version: 1, Records: []api.MemberRecord{{ID: "n1", Addr: "127.0.0.1:7001", Joined: 1}}}}
 		for p := range 8 {
 			st.Ring = append(st.Ring, api.Partition{Partition: p, PreferenceList: ring.PreferenceList(p)})
 		}

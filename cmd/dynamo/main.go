@@ -11,6 +11,9 @@ const usage = `dynamo: a Dynamo-style replicated key-value store
 
 Usage:
   dynamo node --id ID --listen HOST:PORT [flags]   run one node process
+  dynamo join SEED --id ID --listen HOST:PORT ...  run a new node that joins the cluster SEED (a member's peer address) is in
+  dynamo leave NODE-ID                            have a member hand its partitions over and leave
+  dynamo remove NODE-ID                           drop a member that is gone for good
   dynamo dev [--nodes 5]                          run a local cluster of node processes
   dynamo ping HOST:PORT                           check a node over the peer transport
   dynamo put KEY VALUE [--context C] [-w W]       store a value
@@ -32,11 +35,17 @@ func main() {
 	switch cmd {
 	case "node":
 		err = runNode(args)
+	case "join":
+		if len(args) == 0 || len(args[0]) == 0 || args[0][0] == '-' {
+			err = fmt.Errorf("want the peer address of a member first: dynamo join HOST:PORT --id ID --listen HOST:PORT [node flags]")
+			break
+		}
+		err = runNode(append([]string{"--join", args[0]}, args[1:]...))
 	case "dev":
 		err = runDev(args)
 	case "ping":
 		err = runPing(args)
-	case "put", "get", "delete", "status", "repair":
+	case "put", "get", "delete", "status", "repair", "leave", "remove":
 		err = runClient(cmd, args)
 	case "help", "-h", "--help":
 		fmt.Print(usage)

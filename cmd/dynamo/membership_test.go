@@ -34,7 +34,7 @@ func TestNodesThatDisagreeOnTheRingRefuseWithAClearError(t *testing.T) {
 		if len(st.Problems) == 0 {
 			return fmt.Errorf("no problem reported yet")
 		}
-		if !strings.Contains(st.Problems[0], "member n2: Q=32 partitions, this node has Q=64") {
+		if !strings.Contains(st.Problems[0], "member n2: partitions Q=32, this node has Q=64") {
 			return fmt.Errorf("problem reported as %q", st.Problems[0])
 		}
 		return nil

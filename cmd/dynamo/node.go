@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/dynamokv/dynamo/node"
 )
@@ -21,7 +22,10 @@ func runNode(args []string) error {
 	fs.StringVar(&cfg.Listen, "listen", d.Listen, "host:port for the peer transport")
 	fs.StringVar(&cfg.Advertise, "advertise", "", "host:port peers dial (default: --listen)")
 	fs.StringVar(&cfg.HTTP, "http", "", "host:port for the HTTP API (empty: none)")
-	fs.StringVar(&members, "members", "", "static members in join order: id=host:port,id=host:port,...")
+	fs.StringVar(&members, "members", "", "the members a new cluster starts with, in order: id=host:port,id=host:port,...")
+	fs.StringVar(&cfg.Join, "join", "", "peer address of any member of a running cluster to join (a new node only; "+
+		"once it has run, its store holds the membership)")
+	fs.DurationVar(&cfg.JoinTimeout, "join-timeout", 10*time.Second, "how long to wait for the member asked to let this node in")
 	fs.IntVar(&cfg.Partitions, "partitions", d.Partitions, "Q, fixed partitions (power of two)")
 	fs.IntVar(&cfg.Replicas, "n", d.Replicas, "N, replicas per key")
 	fs.IntVar(&cfg.ReadQuorum, "r", d.ReadQuorum, "default read quorum R")
@@ -34,6 +38,7 @@ func runNode(args []string) error {
 	fs.DurationVar(&cfg.AntiEntropyRound, "ae-round", d.AntiEntropyRound,
 		"compare each partition with another replica once in this time (Merkle trees); negative: only on `dynamo repair`")
 	fs.IntVar(&cfg.AntiEntropyRate, "ae-rate", d.AntiEntropyRate, "keys per second anti-entropy may compare and send")
+	fs.IntVar(&cfg.HandoffRate, "handoff-rate", d.HandoffRate, "keys per second a partition moving to a new owner is sent at")
 	fs.IntVar(&cfg.Coordinators, "coordinators", d.Coordinators, "coordinator actors on this node")
 	fs.StringVar(&cfg.Storage, "storage", d.Storage, "pebble or memory")
 	fs.StringVar(&cfg.DataDir, "data", "", "data directory (pebble storage)")

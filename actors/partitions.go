@@ -1,0 +1,344 @@
+package actors
+
+import (
+	"slices"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/anthdm/hollywood/actor"
+	"github.com/dynamokv/dynamo/cluster"
+	"github.com/dynamokv/dynamo/messages"
+	"github.com/dynamokv/dynamo/store"
+	"github.com/rs/zerolog"
+)
+
+// PartitionsKind and PartitionsID name a node's partition manager.
+const (
+	PartitionsKind = "partitions"
+	PartitionsID   = "local"
+)
+
+// PartitionsConfig configures a node's partition manager.
+type PartitionsConfig struct {
+	Node  string
+	Ring  *cluster.View
+	Store store.Store
+	// Spawn starts the vnode of partition p and returns its PID; the node
+	// gives it the vnode configuration. Called inside Receive.
+	Spawn func(p uint32) *actor.PID
+	// Initial are the vnodes the node started before the manager.
+	Initial map[uint32]*actor.PID
+	// Syncer hands lost partitions over (HandoffRequest) and fills gained
+	// ones from their other replicas (RepairRequest).
+	Syncer *actor.PID
+	// Membership is told of misdirected requests from nodes on another
+	// membership version (PeerVersion).
+	Membership *actor.PID
+	// Retry is how often unfinished handoffs are tried again; default 2s.
+	Retry time.Duration
+	View  *PartitionView
+	Log   zerolog.Logger
+}
+
+// HandoffRequest asks the syncer, on the local engine, to compare
+// Partition, which this node no longer owns, with every home node of it,
+// sending each what it lacks, and to answer *HandoffDone.
+type HandoffRequest struct{ Partition uint32 }
+
+// HandoffDone answers HandoffRequest. Complete says every home node was
+// compared and already held everything this node holds: nothing had to be
+// sent.
+type HandoffDone struct {
+	Partition uint32
+	Complete  bool
+	Keys      int // keys sent to the home nodes in this round
+	Err       string
+}
+
+// Handoff is one partition on its way out, as /status shows it. It goes
+// in rounds: each compares the partition with every new home node and
+// sends what they lack, until a round sends nothing; the vnode then stops
+// taking writes (Retired) and one more round that sends nothing ends it.
+type Handoff struct {
+	Partition uint32
+	Since     time.Time
+	Rounds    int
+	Keys      int // keys sent so far
+	Total     int // keys the partition held here when the handoff began
+	Retired   bool
+	Err       string
+}
+
+// PartitionView is what the manager publishes: the partitions whose
+// vnodes run here (owned, and on their way out), and the handoffs.
+type PartitionView struct {
+	held     atomic.Pointer[[]uint32]
+	handoffs atomic.Pointer[[]Handoff]
+	Dropped  atomic.Uint64 // partitions handed over and dropped
+}
+
+// Held returns the partitions whose vnodes run on this node, sorted.
+func (v *PartitionView) Held() []uint32 {
+	if p := v.held.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Handoffs returns the partitions being handed over.
+func (v *PartitionView) Handoffs() []Handoff {
+	if p := v.handoffs.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+type partitionsTick struct{}
+
+// Partitions runs the vnodes of the partitions this node holds: when the
+// ring changes it starts the vnodes of partitions it gained (and has the
+// syncer fill them from their other replicas), and hands over those it
+// lost, dropping each only once every new home node holds what it holds.
+// It also answers, with an error rather than silence, replica requests
+// that reach this node for a partition it runs no vnode for.
+type Partitions struct {
+	cfg      PartitionsConfig
+	vnodes   map[uint32]*actor.PID
+	handoffs map[uint32]*Handoff
+	asked    map[uint32]bool // a HandoffRequest in flight
+	dropping map[uint32]bool // handed over, its vnode stopping and its data going
+	repeat   *actor.SendRepeater
+}
+
+// partitionDropped tells the manager a dropped partition's data is gone.
+type partitionDropped struct{ partition uint32 }
+
+// NewPartitions returns the producer of a node's partition manager.
+func NewPartitions(cfg PartitionsConfig) actor.Producer {
+	if cfg.Retry <= 0 {
+		cfg.Retry = 2 * time.Second
+	}
+	if cfg.View == nil {
+		cfg.View = &PartitionView{}
+	}
+	return func() actor.Receiver {
+		p := &Partitions{cfg: cfg, vnodes: map[uint32]*actor.PID{}, handoffs: map[uint32]*Handoff{}, asked: map[uint32]bool{},
+			dropping: map[uint32]bool{}}
+		for part, pid := range cfg.Initial {
+			p.vnodes[part] = pid
+		}
+		p.publish()
+		return p
+	}
+}
+
+// Receive implements actor.Receiver.
+func (p *Partitions) Receive(c *actor.Context) {
+	switch m := c.Message().(type) {
+	case actor.Started:
+		c.Engine().Subscribe(c.PID())
+		r := c.SendRepeat(c.PID(), partitionsTick{}, p.cfg.Retry)
+		p.repeat = &r
+		p.resumeHandoffs()
+		p.reconcile(c, false)
+	case actor.Stopped:
+		c.Engine().Unsubscribe(c.PID())
+		if p.repeat != nil {
+			p.repeat.Stop()
+		}
+	case *RingChanged:
+		p.reconcile(c, true)
+	case partitionsTick:
+		p.reconcile(c, false)
+	case *HandoffDone:
+		p.handoffDone(c, m)
+	case partitionDropped:
+		delete(p.dropping, m.partition)
+		p.reconcile(c, true) // in case the node owns it again meanwhile
+	case actor.DeadLetterEvent:
+		p.misdirected(c, m)
+	}
+}
+
+// reconcile starts the vnodes of owned partitions that have none and
+// hands over those not owned any more. changed says the ring just
+// changed: gained partitions are then filled at once.
+func (p *Partitions) reconcile(c *actor.Context, changed bool) {
+	ring := p.cfg.Ring.Load()
+	if ring == nil {
+		return
+	}
+	owned := map[uint32]bool{}
+	for _, part := range ring.PartitionsOf(p.cfg.Node) {
+		owned[uint32(part)] = true
+	}
+	var gained []uint32
+	for part := range owned {
+		if _, ok := p.vnodes[part]; !ok && !p.dropping[part] {
+			p.vnodes[part] = p.cfg.Spawn(part)
+			gained = append(gained, part)
+		}
+		if h, ok := p.handoffs[part]; ok {
+			p.cfg.Log.Info().Uint32("partition", part).Int("rounds", h.Rounds).Msg("partitions: owned again; handoff dropped")
+			if h.Retired {
+				c.Send(p.vnodes[part], &VnodeRetire{Retired: false})
+			}
+			delete(p.handoffs, part)
+		}
+	}
+	for part := range p.vnodes {
+		if owned[part] {
+			continue
+		}
+		if _, ok := p.handoffs[part]; !ok {
+			h := &Handoff{Partition: part, Since: time.Now()}
+			if keys, _, err := p.cfg.Store.PartitionStats(part); err == nil {
+				h.Total = keys
+			}
+			p.handoffs[part] = h
+			p.cfg.Log.Info().Uint32("partition", part).Int("keys", h.Total).Msg("partitions: not owned any more; handing it over")
+		}
+		p.askHandoff(c, part)
+	}
+	p.publish()
+	// Pull what the other replicas hold, once the syncer can see the new
+	// vnodes: the old owners push it too, and this is what a removed
+	// node's partitions get.
+	if changed && p.cfg.Syncer != nil {
+		for _, part := range gained {
+			c.Send(p.cfg.Syncer, &RepairRequest{Partition: int(part), Fill: true})
+		}
+	}
+}
+
+// resumeHandoffs starts the vnodes of partitions the store holds keys of
+// but the node does not own: a handoff a crash or a stop interrupted,
+// which reconcile then takes up again.
+func (p *Partitions) resumeHandoffs() {
+	ring := p.cfg.Ring.Load()
+	if ring == nil {
+		return
+	}
+	for part := uint32(0); part < uint32(ring.Partitions()); part++ {
+		if _, ok := p.vnodes[part]; ok {
+			continue
+		}
+		found := false
+		_, err := p.cfg.Store.Scan(part, nil, 1, func(_, _ []byte) error { found = true; return nil })
+		if err != nil {
+			p.cfg.Log.Error().Err(err).Uint32("partition", part).Msg("partitions: cannot read the store")
+			continue
+		}
+		if found {
+			p.cfg.Log.Info().Uint32("partition", part).Msg("partitions: keys of a partition not owned here; handing them over")
+			p.vnodes[part] = p.cfg.Spawn(part)
+		}
+	}
+}
+
+func (p *Partitions) askHandoff(c *actor.Context, part uint32) {
+	if !p.asked[part] && p.cfg.Syncer != nil {
+		p.asked[part] = true
+		c.Send(p.cfg.Syncer, &HandoffRequest{Partition: part})
+	}
+}
+
+func (p *Partitions) handoffDone(c *actor.Context, m *HandoffDone) {
+	p.asked[m.Partition] = false
+	h, ok := p.handoffs[m.Partition]
+	if !ok {
+		return
+	}
+	h.Rounds++
+	h.Keys += m.Keys
+	h.Err = m.Err
+	switch {
+	case !m.Complete:
+		if m.Err == "" {
+			p.askHandoff(c, m.Partition) // progress: the next round at once
+		} // else the next tick tries again
+		p.publish()
+		return
+	case !h.Retired:
+		// Everything was on the new owners a moment ago: stop taking
+		// writes, and check once more.
+		h.Retired = true
+		c.Send(p.vnodes[m.Partition], &VnodeRetire{Retired: true})
+		p.askHandoff(c, m.Partition)
+		p.publish()
+		return
+	}
+	pid := p.vnodes[m.Partition]
+	delete(p.vnodes, m.Partition)
+	delete(p.handoffs, m.Partition)
+	// The vnode handles what is in its inbox before it stops; the data
+	// goes only then.
+	part := m.Partition
+	p.dropping[part] = true
+	engine, self, st, log, view := c.Engine(), c.PID(), p.cfg.Store, p.cfg.Log, p.cfg.View
+	go func() {
+		<-engine.Poison(pid).Done()
+		defer engine.Send(self, partitionDropped{partition: part})
+		if err := st.DropPartition(part); err != nil {
+			// Left in the store: the next start hands it over again.
+			log.Error().Err(err).Uint32("partition", part).Msg("partitions: drop after handoff failed")
+			return
+		}
+		view.Dropped.Add(1)
+		log.Info().Uint32("partition", part).Int("keys", h.Keys).Int("rounds", h.Rounds).
+			Msg("partitions: handed over and dropped")
+	}()
+	p.publish()
+}
+
+// misdirected answers a replica request that found no vnode here: the
+// sender's ring differs from this node's, and it hears so at once rather
+// than waiting out its timer.
+func (p *Partitions) misdirected(c *actor.Context, ev actor.DeadLetterEvent) {
+	if ev.Sender == nil || ev.Target == nil || len(ev.Target.ID) < len(VnodeKind) || ev.Target.ID[:len(VnodeKind)] != VnodeKind {
+		return
+	}
+	why := "no replica of this partition on " + p.cfg.Node + " (ring version " + strconv.FormatUint(p.cfg.Ring.Version(), 10) + ")"
+	var reply any
+	ring := uint64(0)
+	switch m := ev.Message.(type) {
+	case *messages.ReplicaGet:
+		ring = m.Ring
+		reply = &messages.ReplicaGetReply{ReqID: m.ReqID, Node: p.cfg.Node, Err: why}
+	case *messages.ReplicaPut:
+		ring = m.Ring
+		if m.ReqID != 0 {
+			reply = &messages.ReplicaPutAck{ReqID: m.ReqID, Node: p.cfg.Node, Err: why}
+		}
+	case *messages.TreeRequest:
+		reply = &messages.TreeReply{ReqID: m.ReqID, Node: p.cfg.Node, Err: why}
+	case *messages.SegmentRequest:
+		reply = &messages.SegmentReply{ReqID: m.ReqID, Node: p.cfg.Node, Err: why}
+	case *messages.SyncGet:
+		reply = &messages.SyncSets{ReqID: m.ReqID, Node: p.cfg.Node, Err: why}
+	case *messages.SyncPut:
+		reply = &messages.SyncPutAck{ReqID: m.ReqID, Node: p.cfg.Node, Err: why}
+	}
+	if reply != nil {
+		c.Send(ev.Sender, reply)
+	}
+	if ring != 0 && ring != p.cfg.Ring.Version() && p.cfg.Membership != nil {
+		c.Send(p.cfg.Membership, &PeerVersion{Addr: ev.Sender.Address, Version: ring})
+	}
+}
+
+func (p *Partitions) publish() {
+	held := make([]uint32, 0, len(p.vnodes))
+	for part := range p.vnodes {
+		held = append(held, part)
+	}
+	slices.Sort(held)
+	p.cfg.View.held.Store(&held)
+	hs := make([]Handoff, 0, len(p.handoffs))
+	for _, h := range p.handoffs {
+		hs = append(hs, *h)
+	}
+	slices.SortFunc(hs, func(a, b Handoff) int { return int(a.Partition) - int(b.Partition) })
+	p.cfg.View.handoffs.Store(&hs)
+}
