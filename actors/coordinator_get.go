@@ -73,6 +73,12 @@ func (co *Coordinator) replicaGetReply(c *actor.Context, m *messages.ReplicaGetR
 		co.run(c, r, r.get.Fail(m.Node, m.Err))
 		return
 	}
+	if m.Partial {
+		// New to the partition and not filled yet: what it lacks is not
+		// evidence that the key is absent.
+		co.run(c, r, r.get.Fail(m.Node, "new to the partition, still being filled"))
+		return
+	}
 	co.run(c, r, r.get.Answer(m.Node, m.Versions))
 }
 

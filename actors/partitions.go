@@ -25,8 +25,9 @@ type PartitionsConfig struct {
 	Ring  *cluster.View
 	Store store.Store
 	// Spawn starts the vnode of partition p and returns its PID; the node
-	// gives it the vnode configuration. Called inside Receive.
-	Spawn func(p uint32) *actor.PID
+	// gives it the vnode configuration, partial for a partition gained
+	// (VnodeConfig.Partial). Called inside Receive.
+	Spawn func(p uint32, partial bool) *actor.PID
 	// Initial are the vnodes the node started before the manager.
 	Initial map[uint32]*actor.PID
 	// Syncer hands lost partitions over (HandoffRequest) and fills gained
@@ -141,30 +142,29 @@ func (p *Partitions) Receive(c *actor.Context) {
 		r := c.SendRepeat(c.PID(), partitionsTick{}, p.cfg.Retry)
 		p.repeat = &r
 		p.resumeHandoffs()
-		p.reconcile(c, false)
+		p.reconcile(c)
 	case actor.Stopped:
 		c.Engine().Unsubscribe(c.PID())
 		if p.repeat != nil {
 			p.repeat.Stop()
 		}
 	case *RingChanged:
-		p.reconcile(c, true)
+		p.reconcile(c)
 	case partitionsTick:
-		p.reconcile(c, false)
+		p.reconcile(c)
 	case *HandoffDone:
 		p.handoffDone(c, m)
 	case partitionDropped:
 		delete(p.dropping, m.partition)
-		p.reconcile(c, true) // in case the node owns it again meanwhile
+		p.reconcile(c) // in case the node owns it again meanwhile
 	case actor.DeadLetterEvent:
 		p.misdirected(c, m)
 	}
 }
 
 // reconcile starts the vnodes of owned partitions that have none and
-// hands over those not owned any more. changed says the ring just
-// changed: gained partitions are then filled at once.
-func (p *Partitions) reconcile(c *actor.Context, changed bool) {
+// hands over those not owned any more.
+func (p *Partitions) reconcile(c *actor.Context) {
 	ring := p.cfg.Ring.Load()
 	if ring == nil {
 		return
@@ -173,11 +173,11 @@ func (p *Partitions) reconcile(c *actor.Context, changed bool) {
 	for _, part := range ring.PartitionsOf(p.cfg.Node) {
 		owned[uint32(part)] = true
 	}
-	var gained []uint32
 	for part := range owned {
 		if _, ok := p.vnodes[part]; !ok && !p.dropping[part] {
-			p.vnodes[part] = p.cfg.Spawn(part)
-			gained = append(gained, part)
+			// New here: it fills itself from the other home nodes (and
+			// the old owners push it too).
+			p.vnodes[part] = p.cfg.Spawn(part, true)
 		}
 		if h, ok := p.handoffs[part]; ok {
 			p.cfg.Log.Info().Uint32("partition", part).Int("rounds", h.Rounds).Msg("partitions: owned again; handoff dropped")
@@ -197,19 +197,11 @@ func (p *Partitions) reconcile(c *actor.Context, changed bool) {
 				h.Total = keys
 			}
 			p.handoffs[part] = h
-			p.cfg.Log.Info().Uint32("partition", part).Int("keys", h.Total).Msg("partitions: not owned any more; handing it over")
+			p.cfg.Log.Debug().Uint32("partition", part).Int("keys", h.Total).Msg("partitions: not owned any more; handing it over")
 		}
 		p.askHandoff(c, part)
 	}
 	p.publish()
-	// Pull what the other replicas hold, once the syncer can see the new
-	// vnodes: the old owners push it too, and this is what a removed
-	// node's partitions get.
-	if changed && p.cfg.Syncer != nil {
-		for _, part := range gained {
-			c.Send(p.cfg.Syncer, &RepairRequest{Partition: int(part), Fill: true})
-		}
-	}
 }
 
 // resumeHandoffs starts the vnodes of partitions the store holds keys of
@@ -232,7 +224,7 @@ func (p *Partitions) resumeHandoffs() {
 		}
 		if found {
 			p.cfg.Log.Info().Uint32("partition", part).Msg("partitions: keys of a partition not owned here; handing them over")
-			p.vnodes[part] = p.cfg.Spawn(part)
+			p.vnodes[part] = p.cfg.Spawn(part, false)
 		}
 	}
 }
@@ -268,6 +260,13 @@ func (p *Partitions) handoffDone(c *actor.Context, m *HandoffDone) {
 		p.askHandoff(c, m.Partition)
 		p.publish()
 		return
+	}
+	// Every home node holds all this node held: their vnodes' reads count.
+	ring := p.cfg.Ring.Load()
+	for _, id := range ring.PreferenceList(int(m.Partition)) {
+		if mem, ok := ring.Member(id); ok && id != p.cfg.Node {
+			c.Send(VnodePID(mem.Addr, m.Partition), &messages.PartitionFilled{Partition: m.Partition, Node: p.cfg.Node})
+		}
 	}
 	pid := p.vnodes[m.Partition]
 	delete(p.vnodes, m.Partition)

@@ -82,6 +82,9 @@ type ExchangeRecord struct {
 	exchange.Result
 	Messages int
 	Bytes    int64
+	// RemotePartial: the peer's vnode is itself still being filled, so
+	// what it held proves nothing of what the partition holds.
+	RemotePartial bool
 }
 
 // SyncView is the syncer's published state.
@@ -129,6 +132,8 @@ type running struct {
 	held     []exchange.Action // actions held back by the rate limit
 	paid     bool              // the held actions have waited their turn
 	timer    *time.Timer
+	// remotePartial: the peer's vnode said it is still being filled.
+	remotePartial bool
 }
 
 // Syncer runs anti-entropy for a node: one exchange at a time, each the
@@ -220,6 +225,9 @@ func (s *Syncer) Receive(c *actor.Context) {
 	case *messages.TreeReply:
 		s.answer(c, m.ReqID, m.Err, func(side exchange.Side) []exchange.Action {
 			s.cur.bytes += int64(4 * len(m.Hashes))
+			if side == exchange.Remote && m.Partial {
+				s.cur.remotePartial = true
+			}
 			return s.cur.core.Tree(side, merkle.Shape{Fanout: m.Fanout, Depth: m.Depth}, m.Hashes)
 		})
 	case *messages.SegmentReply:
@@ -322,6 +330,16 @@ func (s *Syncer) repair(c *actor.Context, m *RepairRequest) {
 		for _, peer := range s.peers(p) {
 			s.queue = append(s.queue, job{partition: p, peer: peer, waiter: w, handoff: m.Fill})
 			w.pending++
+		}
+		if m.Fill {
+			// A fill must hear from every other home node: one that is
+			// down is reported, so the vnode knows it is not filled yet.
+			for _, id := range s.cfg.Ring.Load().PreferenceList(int(p)) {
+				if id != s.cfg.Node && !s.cfg.Up(id) {
+					w.result.Exchanges = append(w.result.Exchanges, ExchangeRecord{Partition: p, Peer: id, When: time.Now(),
+						Result: exchange.Result{Err: "down"}})
+				}
+			}
 		}
 	}
 	if w.pending == 0 {

@@ -122,7 +122,7 @@ func (s *Syncer) done(c *actor.Context, res exchange.Result) {
 	}
 	s.cur = nil
 	rec := ExchangeRecord{Partition: r.job.partition, Peer: r.job.peer, When: r.start, Took: time.Since(r.start),
-		Result: res, Messages: r.messages, Bytes: r.bytes}
+		Result: res, Messages: r.messages, Bytes: r.bytes, RemotePartial: r.remotePartial}
 	s.cfg.View.Exchanges.Add(1)
 	s.cfg.View.KeysRepaired.Add(uint64(res.RepairedLoc + res.RepairedRem))
 	s.cfg.View.Bytes.Add(uint64(r.bytes))

@@ -76,6 +76,12 @@ type VnodeConfig struct {
 	// so that the two nodes' membership actors gossip at once.
 	Ring       *cluster.View
 	Membership *actor.PID
+	// Partial says the partition is new to this node (gained by a
+	// membership change): the vnode answers reads as partial until it is
+	// filled, and has Syncer fill it (see messages.PartitionFilled). The
+	// state is kept in the store, so a restart does not forget it.
+	Partial bool
+	Syncer  *actor.PID
 }
 
 // VnodeCounters are counters that a node's vnodes share, for its status
@@ -83,6 +89,8 @@ type VnodeConfig struct {
 type VnodeCounters struct {
 	// Quarantined counts stored sibling sets found corrupt and moved aside.
 	Quarantined atomic.Uint64
+	// Filling counts the vnodes new to their partition and not filled yet.
+	Filling atomic.Int64
 	// RefusedTooLarge counts replica writes refused because the merged
 	// set would outgrow one message.
 	RefusedTooLarge atomic.Uint64
@@ -128,6 +136,11 @@ type Vnode struct {
 	// handoff: the vnode then refuses writes, so that what the round
 	// finds on the new owners is everything it ever acknowledged.
 	retired bool
+	// partial: new to the partition and not yet filled; fillRepeat asks
+	// the syncer to fill it until it is.
+	partial    bool
+	fillRepeat *actor.SendRepeater
+	fillAsked  time.Time // a fill in flight since then; zero for none
 }
 
 // NewVnode returns the producer of a vnode.
@@ -175,6 +188,12 @@ func (v *Vnode) Receive(c *actor.Context) {
 		c.Respond(v.replicaGet(c, m))
 	case *VnodeRetire:
 		v.retire(m)
+	case *messages.PartitionFilled:
+		v.filled("handed over by " + m.Node)
+	case *RepairResult:
+		v.fillResult(m)
+	case vnodeFill:
+		v.askFill(c)
 	case *messages.ReplicaReap:
 		v.replicaReap(c, m)
 	case *messages.TreeRequest:
@@ -191,7 +210,15 @@ func (v *Vnode) Receive(c *actor.Context) {
 		if err := v.buildTree(); err != nil {
 			v.log.Error().Err(err).Msg("vnode: tree not built; anti-entropy will retry")
 		}
-	case actor.Initialized, actor.Stopped:
+		v.startPartial(c)
+	case actor.Stopped:
+		if v.fillRepeat != nil {
+			v.fillRepeat.Stop()
+		}
+		if v.partial {
+			v.cfg.Counters.Filling.Add(-1)
+		}
+	case actor.Initialized:
 	default:
 		v.log.Warn().Str("message", messages.NameOf(m)).Str("peer", peer(c)).Msg("vnode: unexpected message dropped")
 	}
@@ -311,6 +338,7 @@ func (v *Vnode) replicaGet(c *actor.Context, m *messages.ReplicaGet) *messages.R
 		return reply
 	}
 	reply.Versions = local
+	reply.Partial = v.partial
 	v.checkReplySize(m.Key, local)
 	return reply
 }

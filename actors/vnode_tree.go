@@ -86,6 +86,7 @@ func (v *Vnode) treeRequest(m *messages.TreeRequest) *messages.TreeReply {
 		return reply
 	}
 	reply.Fanout, reply.Depth = t.Shape().Fanout, t.Shape().Depth
+	reply.Partial = v.partial
 	if m.Level == 0 && len(m.Nodes) == 0 {
 		reply.Hashes = []uint32{merkle.Fold(t.Root())}
 		return reply

@@ -75,22 +75,25 @@ type Siblings struct {
 
 // Status is a node's view of itself and the cluster.
 type Status struct {
-	Node         string       `json:"node"`
-	Cluster      string       `json:"cluster"`
-	Address      string       `json:"address"` // peer transport address
-	HTTP         string       `json:"http"`
-	Partitions   int          `json:"partitions"`
-	Replicas     int          `json:"replicas"`
-	ReadQuorum   int          `json:"read_quorum"`
-	WriteQuorum  int          `json:"write_quorum"`
-	Coordinators int          `json:"coordinators"`
-	Members      []Member     `json:"members"`
-	Ring         []Partition  `json:"ring"`
-	Vnodes       []uint32     `json:"vnodes"` // partitions this node runs a vnode for
-	Peers        []Peer       `json:"peers"`
-	Problems     []string     `json:"problems,omitempty"`
-	Transport    TransportCnt `json:"transport"`
-	Panics       uint64       `json:"actor_panics"`
+	Node         string      `json:"node"`
+	Cluster      string      `json:"cluster"`
+	Address      string      `json:"address"` // peer transport address
+	HTTP         string      `json:"http"`
+	Partitions   int         `json:"partitions"`
+	Replicas     int         `json:"replicas"`
+	ReadQuorum   int         `json:"read_quorum"`
+	WriteQuorum  int         `json:"write_quorum"`
+	Coordinators int         `json:"coordinators"`
+	Members      []Member    `json:"members"`
+	Ring         []Partition `json:"ring"`
+	Vnodes       []uint32    `json:"vnodes"` // partitions this node runs a vnode for
+	// Filling counts the vnodes new to their partition (after a membership
+	// change) and not filled yet: their reads do not count towards R.
+	Filling   int          `json:"filling"`
+	Peers     []Peer       `json:"peers"`
+	Problems  []string     `json:"problems,omitempty"`
+	Transport TransportCnt `json:"transport"`
+	Panics    uint64       `json:"actor_panics"`
 	// DotNode names the versions this node coordinates: its ID and an
 	// incarnation new at every start.
 	DotNode string   `json:"dot_node"`

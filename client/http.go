@@ -60,9 +60,23 @@ func ReadStatus(ctx context.Context, cfg Config) (api.Status, error) {
 // replica that is up, and returns what each exchange found. It waits for
 // the exchanges, at most cfg.Timeout.
 func Repair(ctx context.Context, cfg Config, p int) (api.Repair, error) {
+	path := api.RepairPath
+	if p >= 0 {
+		path += "?partition=" + strconv.Itoa(p)
+	}
+	var r api.Repair
+	err := postAdmin(ctx, cfg, path, &r)
+	return r, err
+}
+
+// postAdmin posts to path on the first seed that takes the request and
+// decodes its JSON answer into out. A seed that cannot have received the
+// request (refused, unreachable) passes it to the next; any answer is
+// final, since the node may have acted on it.
+func postAdmin(ctx context.Context, cfg Config, path string, out any) error {
 	cfg, err := withDefaults(cfg)
 	if err != nil {
-		return api.Repair{}, err
+		return err
 	}
 	hc := newHTTPClient(cfg.Timeout)
 	defer hc.CloseIdleConnections()
@@ -70,13 +84,9 @@ func Repair(ctx context.Context, cfg Config, p int) (api.Repair, error) {
 	defer cancel()
 	var errs []error
 	for _, base := range cfg.Seeds {
-		u := base + api.RepairPath
-		if p >= 0 {
-			u += "?partition=" + strconv.Itoa(p)
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, nil)
 		if err != nil {
-			return api.Repair{}, err
+			return err
 		}
 		resp, err := hc.Do(req)
 		if err != nil {
@@ -86,18 +96,17 @@ func Repair(ctx context.Context, cfg Config, p int) (api.Repair, error) {
 		body, err := readBody(resp)
 		resp.Body.Close()
 		if err != nil {
-			return api.Repair{}, fmt.Errorf("%s: %w", base, err)
+			return fmt.Errorf("%s: %w (the node may have acted on it: dynamo status shows its state)", base, err)
 		}
 		if resp.StatusCode != http.StatusOK {
-			return api.Repair{}, fmt.Errorf("%s: %w", base, replyError(resp.StatusCode, body))
+			return fmt.Errorf("%s: %w", base, replyError(resp.StatusCode, body))
 		}
-		var r api.Repair
-		if err := json.Unmarshal(body, &r); err != nil {
-			return api.Repair{}, fmt.Errorf("%s: the answer is not JSON: %w", base, err)
+		if err := json.Unmarshal(body, out); err != nil {
+			return fmt.Errorf("%s: the answer is not JSON: %w", base, err)
 		}
-		return r, nil
+		return nil
 	}
-	return api.Repair{}, fmt.Errorf("client: no node answered %s: %w", api.RepairPath, errors.Join(errs...))
+	return fmt.Errorf("client: no node answered %s: %w", path, errors.Join(errs...))
 }
 
 // readStatus asks each URL in turn for GET /status and returns the first

@@ -2,10 +2,7 @@ package client
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"net/http"
 	"net/url"
 
 	"github.com/dynamokv/dynamo/api"
@@ -29,39 +26,7 @@ func changeMembership(ctx context.Context, cfg Config, path, id string) (api.Mem
 	if id == "" {
 		return api.Membership{}, errors.New("client: no member ID given")
 	}
-	cfg, err := withDefaults(cfg)
-	if err != nil {
-		return api.Membership{}, err
-	}
-	hc := newHTTPClient(cfg.Timeout)
-	defer hc.CloseIdleConnections()
-	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
-	defer cancel()
-	var errs []error
-	for _, base := range cfg.Seeds {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path+"?node="+url.QueryEscape(id), nil)
-		if err != nil {
-			return api.Membership{}, err
-		}
-		resp, err := hc.Do(req)
-		if err != nil {
-			// Not sent (refused, unreachable): the next seed may take it.
-			errs = append(errs, fmt.Errorf("%s: %w", base, unwrapURLError(err)))
-			continue
-		}
-		body, err := readBody(resp)
-		resp.Body.Close()
-		if err != nil {
-			return api.Membership{}, fmt.Errorf("%s: %w (the change may or may not have been made: dynamo status shows the membership)", base, err)
-		}
-		if resp.StatusCode != http.StatusOK {
-			return api.Membership{}, fmt.Errorf("%s: %w", base, replyError(resp.StatusCode, body))
-		}
-		var m api.Membership
-		if err := json.Unmarshal(body, &m); err != nil {
-			return api.Membership{}, fmt.Errorf("%s: the answer is not JSON: %w", base, err)
-		}
-		return m, nil
-	}
-	return api.Membership{}, fmt.Errorf("client: no node answered %s: %w", path, errors.Join(errs...))
+	var m api.Membership
+	err := postAdmin(ctx, cfg, path+"?node="+url.QueryEscape(id), &m)
+	return m, err
 }

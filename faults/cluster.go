@@ -32,6 +32,9 @@ type cluster struct {
 	nodes  []*node
 	// args are given to every node, after the ones the cluster sets.
 	args []string
+	// initial is how many nodes the cluster starts with (the member
+	// list); the others join it through n1. 0 means every node.
+	initial int
 }
 
 // node is one node process and what it needs to restart.
@@ -63,10 +66,15 @@ func (c *cluster) httpURL(i int) string  { return fmt.Sprintf("http://%s:%d", c.
 func (c *cluster) members() string {
 	var ms []string
 	for i, n := range c.nodes {
-		ms = append(ms, n.id+"="+c.peerAddr(i))
+		if c.initial == 0 || i < c.initial {
+			ms = append(ms, n.id+"="+c.peerAddr(i))
+		}
 	}
 	return strings.Join(ms, ",")
 }
+
+// joins reports whether node n joins the cluster rather than starts it.
+func (c *cluster) joins(n *node) bool { return c.initial > 0 && n.i >= c.initial }
 
 // start starts node n; its log goes to its log file, appended across
 // restarts.
@@ -76,9 +84,14 @@ func (c *cluster) start(n *node) error {
 	if n.cmd != nil {
 		return fmt.Errorf("%s is already running", n.id)
 	}
+	how := []string{"--members", c.members()}
+	if c.joins(n) {
+		how = []string{"--join", c.peerAddr(0)}
+	}
 	args := append([]string{"node", "--id", n.id,
 		"--listen", c.peerAddr(n.i), "--http", fmt.Sprintf("%s:%d", c.hosts.ip(n.i), httpPort),
-		"--members", c.members(), "--data", n.data, "--log-format", "json"}, c.args...)
+		"--data", n.data, "--log-format", "json"}, how...)
+	args = append(args, c.args...)
 	args = append(args, n.extra...)
 	log, err := os.OpenFile(n.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -180,14 +193,14 @@ func (c *cluster) stopAll() {
 	}
 }
 
-// waitReady polls every node's /status until each sees every member up
-// and agreed, or ctx ends.
-func (c *cluster) waitReady(ctx context.Context, hc *http.Client) error {
+// waitReady polls the /status of every node of live until each sees
+// every member up and agreed, len(live) of them, or ctx ends.
+func (c *cluster) waitReady(ctx context.Context, hc *http.Client, live []int) error {
 	var last error
 	for {
 		last = nil
-		for i := range c.nodes {
-			if err := c.ready(ctx, hc, i); err != nil {
+		for _, i := range live {
+			if err := c.ready(ctx, hc, i, len(live)); err != nil {
 				last = err
 				break
 			}
@@ -203,7 +216,7 @@ func (c *cluster) waitReady(ctx context.Context, hc *http.Client) error {
 	}
 }
 
-func (c *cluster) ready(ctx context.Context, hc *http.Client, i int) error {
+func (c *cluster) ready(ctx context.Context, hc *http.Client, i, members int) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.httpURL(i)+"/status", nil)
 	if err != nil {
 		return err
@@ -217,7 +230,7 @@ func (c *cluster) ready(ctx context.Context, hc *http.Client, i int) error {
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(&st); err != nil {
 		return fmt.Errorf("%s: status: %w", c.nodes[i].id, err)
 	}
-	if len(st.Members) != len(c.nodes) {
+	if len(st.Members) != members {
 		return fmt.Errorf("%s lists %d members", c.nodes[i].id, len(st.Members))
 	}
 	for _, m := range st.Members {

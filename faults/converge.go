@@ -13,6 +13,7 @@ import (
 	"github.com/dynamokv/dynamo/api"
 	ringpkg "github.com/dynamokv/dynamo/cluster"
 	"github.com/dynamokv/dynamo/faults/history"
+	"github.com/dynamokv/dynamo/membership"
 )
 
 // After the heal: read every key with R=N until every replica of every key
@@ -34,11 +35,11 @@ func ringOf(ctx context.Context, hc *http.Client, base string) (*ringpkg.Ring, e
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(&st); err != nil {
 		return nil, fmt.Errorf("status of %s: %w", base, err)
 	}
-	ms := make([]ringpkg.Member, len(st.Members))
-	for i, m := range st.Members {
-		ms[i] = ringpkg.Member{ID: m.ID, Addr: m.Addr}
+	ms := membership.State{Cluster: st.Cluster, Partitions: st.Partitions, Replicas: st.Replicas, Version: st.Membership.Version}
+	for _, r := range st.Membership.Records {
+		ms.Records = append(ms.Records, membership.Record{ID: r.ID, Addr: r.Addr, Joined: r.Joined, Left: r.Left, Removed: r.Removed})
 	}
-	return ringpkg.NewRing(st.Partitions, st.Replicas, ms)
+	return ms.Ring()
 }
 
 // parallel runs f for every index below n on a few goroutines.
@@ -79,8 +80,9 @@ func (r *run) converge(ctx context.Context, keys []string, limit time.Duration) 
 		index[n.id] = i
 	}
 	var took time.Duration
+	live := r.w.liveNodes()
 	for {
-		parallel(len(r.c.nodes), func(i int) { _ = r.post(ctx, r.c.httpURL(i)+api.RepairPath) })
+		parallel(len(live), func(i int) { _ = r.post(ctx, r.c.httpURL(live[i])+api.RepairPath) })
 		equal, err := r.rootsEqual(ctx, ring, index)
 		if err != nil {
 			return 0, 0, err
@@ -116,7 +118,8 @@ func (r *run) converge(ctx context.Context, keys []string, limit time.Duration) 
 func (r *run) rootsEqual(ctx context.Context, ring *ringpkg.Ring, index map[string]int) (bool, error) {
 	roots := make([]api.Roots, len(r.c.nodes))
 	errs := make([]error, len(r.c.nodes))
-	parallel(len(r.c.nodes), func(i int) { roots[i], errs[i] = r.roots(ctx, r.c.httpURL(i)) })
+	live := r.w.liveNodes()
+	parallel(len(live), func(i int) { roots[live[i]], errs[live[i]] = r.roots(ctx, r.c.httpURL(live[i])) })
 	for _, err := range errs {
 		if err != nil {
 			return false, err
@@ -189,12 +192,14 @@ func (r *run) localDigest(ctx context.Context, i int, key string) (string, error
 	return lc.Digest, nil
 }
 
-// finalReads reads every key through every node at the default quorum.
+// finalReads reads every key through every node clients use, at the
+// default quorum.
 func (r *run) finalReads(keys []string) []history.FinalRead {
-	nodes := len(r.c.nodes)
+	live := r.w.liveNodes()
+	nodes := len(live)
 	out := make([]history.FinalRead, len(keys)*nodes)
 	parallel(len(out), func(i int) {
-		key, node := keys[i/nodes], i%nodes
+		key, node := keys[i/nodes], live[i%nodes]
 		elems, _, _, err := r.w.read(node, key, 0)
 		fr := history.FinalRead{Node: r.c.nodes[node].id, Key: key, Elements: elems}
 		if err != nil {

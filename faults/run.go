@@ -180,7 +180,7 @@ func (r *run) execute(ctx context.Context, nm nemesis, res *Result) error {
 	r.w = newWorkload(urls, ids, cfg.SetKeys, cfg.Pace, cfg.MaxOps)
 	defer r.w.close()
 	readyCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	err := r.c.waitReady(readyCtx, r.w.hc)
+	err := r.c.waitReady(readyCtx, r.w.hc, r.w.liveNodes())
 	cancel()
 	if err != nil {
 		return err
@@ -261,7 +261,7 @@ func (r *run) execute(ctx context.Context, nm nemesis, res *Result) error {
 		return err
 	}
 	readyCtx, cancel = context.WithTimeout(ctx, 30*time.Second)
-	err = r.c.waitReady(readyCtx, r.w.hc)
+	err = r.c.waitReady(readyCtx, r.w.hc, r.w.liveNodes())
 	cancel()
 	if err != nil {
 		return fmt.Errorf("after the heal: %w", err)

@@ -46,10 +46,30 @@ type workload struct {
 	pace time.Duration
 	max  int64 // bound on operations over the run
 
+	// live are the nodes clients use, by index: every node, unless a
+	// membership run changes them.
+	live  atomic.Pointer[[]int]
 	count atomic.Int64
 	mu    sync.Mutex
 	ops   []history.Op
+	acked []history.Op // acknowledged blind writes, for readers
 }
+
+// ackedWrite returns the i-th acknowledged blind write (modulo their
+// number), false while there is none.
+func (w *workload) ackedWrite(i int) (history.Op, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.acked) == 0 {
+		return history.Op{}, false
+	}
+	return w.acked[i%len(w.acked)], true
+}
+
+// setLive sets the nodes clients use from now on.
+func (w *workload) setLive(nodes []int) { w.live.Store(&nodes) }
+
+func (w *workload) liveNodes() []int { return *w.live.Load() }
 
 // opTimeout bounds one HTTP request: above a node's own wait (twice its
 // request timeout and a half second), so a node's answer, not ours, ends
@@ -62,8 +82,14 @@ func newWorkload(nodes, ids []string, setKeys int, pace time.Duration, maxOps in
 		MaxIdleConnsPerHost: 64,
 		IdleConnTimeout:     30 * time.Second,
 	}
-	return &workload{nodes: nodes, ids: ids, setKeys: setKeys, pace: pace, max: maxOps,
+	w := &workload{nodes: nodes, ids: ids, setKeys: setKeys, pace: pace, max: maxOps,
 		hc: &http.Client{Transport: tr, Timeout: opTimeout}, start: time.Now()}
+	all := make([]int, len(nodes))
+	for i := range all {
+		all[i] = i
+	}
+	w.setLive(all)
+	return w
 }
 
 func (w *workload) close() { w.hc.CloseIdleConnections() }
@@ -86,26 +112,30 @@ func (w *workload) run(ctx context.Context, workers int) {
 }
 
 func (w *workload) worker(ctx context.Context, id int) {
-	node := id % len(w.nodes)
 	for seq := 0; ; seq++ {
 		if ctx.Err() != nil || w.count.Add(1) > w.max {
 			return
 		}
+		live := w.liveNodes()
+		node := id % len(live) // a position in live
 		elem := fmt.Sprintf("w%d-%d", id, seq)
 		// Fresh keys for half the operations, set keys for the rest,
 		// spread so that every worker meets every set key.
 		var op history.Op
 		switch key := setKey((id + seq/2) % w.setKeys); {
 		case seq%2 == 0:
-			op = w.write(node, "u-"+elem, elem)
+			op = w.write(live, node, "u-"+elem, elem)
 		case seq%6 == 1:
-			op = w.write(node, key, elem)
+			op = w.write(live, node, key, elem)
 			op.Kind = history.Add
 		default:
-			op = w.add(node, key, elem)
+			op = w.add(live, node, key, elem)
 		}
 		w.mu.Lock()
 		w.ops = append(w.ops, op)
+		if op.Kind == history.Write && op.Outcome == history.OK && strings.HasPrefix(op.Key, "u-") {
+			w.acked = append(w.acked, op)
+		}
 		w.mu.Unlock()
 		select {
 		case <-ctx.Done():
@@ -130,11 +160,11 @@ func (w *workload) since() time.Duration { return time.Since(w.start) }
 // the store, not a client bound to a node that cannot serve. A request
 // that may have been applied is never sent again.
 
-func (w *workload) write(node int, key, elem string) (op history.Op) {
+func (w *workload) write(live []int, pos int, key, elem string) (op history.Op) {
 	op = history.Op{Kind: history.Write, Key: key, Element: elem, Start: w.since()}
 	defer func() { op.End = w.since() }()
-	for try := 0; try < len(w.nodes); try++ {
-		n := (node + try) % len(w.nodes)
+	for try := 0; try < len(live); try++ {
+		n := live[(pos+try)%len(live)]
 		var again bool
 		op.Node = w.ids[n]
 		op.Outcome, op.Err, again = w.put(n, key, []byte(elem), "")
@@ -145,11 +175,11 @@ func (w *workload) write(node int, key, elem string) (op history.Op) {
 	return op
 }
 
-func (w *workload) add(node int, key, elem string) (op history.Op) {
+func (w *workload) add(live []int, pos int, key, elem string) (op history.Op) {
 	op = history.Op{Kind: history.Add, Key: key, Element: elem, Start: w.since()}
 	defer func() { op.End = w.since() }()
-	for try := 0; try < len(w.nodes); try++ {
-		n := (node + try) % len(w.nodes)
+	for try := 0; try < len(live); try++ {
+		n := live[(pos+try)%len(live)]
 		op.Node = w.ids[n]
 		elems, ctxStr, again, err := w.read(n, key, 0)
 		if err != nil {

@@ -33,6 +33,7 @@ type TreeReply struct {
 	Fanout    int      `msgpack:"f"`
 	Depth     int      `msgpack:"d"`
 	Err       string   `msgpack:"e"`
+	Partial   bool     `msgpack:"a,omitempty"` // as ReplicaGetReply's: the vnode is still being filled
 }
 
 // SegmentRequest is sent by a syncer to a vnode: the keys of Segments and

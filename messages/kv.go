@@ -183,6 +183,9 @@ type ReplicaGetReply struct {
 	Node     string           `msgpack:"n"`
 	Versions version.Siblings `msgpack:"v"`
 	Err      string           `msgpack:"e"`
+	// Partial says the vnode is new to its partition and still being
+	// filled (see PartitionFilled): its answer does not count towards R.
+	Partial bool `msgpack:"f,omitempty"`
 }
 
 // ReplicaReap is sent by a coordinator to every replica's vnode after a

@@ -59,3 +59,15 @@ type LeaveReply struct {
 	State membership.State `msgpack:"s"`
 	Err   string           `msgpack:"e"`
 }
+
+// PartitionFilled is sent by a node that handed a partition over (its last
+// round found every new home node holding all it held, with its writes
+// refused) to the vnode of that partition on each home node. A vnode new
+// to its partition answers reads as Partial until it gets this, or until
+// its own syncer has pulled the partition from every other home node that
+// is not partial itself: only then does its answer count towards R. Not
+// answered.
+type PartitionFilled struct {
+	Partition uint32 `msgpack:"p"`
+	Node      string `msgpack:"n"` // the node that handed it over
+}

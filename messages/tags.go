@@ -39,11 +39,12 @@ const (
 	TagClusterHello Tag = 30 // retired: the static membership check
 	TagHeartbeat    Tag = 31 // transport liveness, listener → dialer
 
-	TagGossip       Tag = 50
-	TagJoinRequest  Tag = 51
-	TagJoinReply    Tag = 52
-	TagLeaveRequest Tag = 53
-	TagLeaveReply   Tag = 54
+	TagGossip          Tag = 50
+	TagJoinRequest     Tag = 51
+	TagJoinReply       Tag = 52
+	TagLeaveRequest    Tag = 53
+	TagLeaveReply      Tag = 54
+	TagPartitionFilled Tag = 55
 )
 
 func init() {
@@ -85,5 +86,6 @@ func init() {
 	registerAs[JoinReply](TagJoinReply, false)
 	registerAs[LeaveRequest](TagLeaveRequest, false)
 	registerAs[LeaveReply](TagLeaveReply, false)
+	registerAs[PartitionFilled](TagPartitionFilled, false)
 	registerAs[Heartbeat](TagHeartbeat, false)
 }

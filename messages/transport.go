@@ -23,4 +23,7 @@ type Hello struct {
 // transport, not an actor.
 type Heartbeat struct {
 	Ack bool `msgpack:"k,omitempty"` // answers the hello
+	// Refused, instead of the ack, says why the listener closes the
+	// connection (another cluster), so the dialer can tell its operator.
+	Refused string `msgpack:"r,omitempty"`
 }

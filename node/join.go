@@ -61,7 +61,7 @@ func (n *Node) joinCluster(http string) (membership.State, error) {
 	seed := actors.MembershipPID(cfg.Join)
 	deadline := time.Now().Add(cfg.JoinTimeout)
 	for {
-		res, err := call(n.engine, seed, req, 2*time.Second)
+		res, err := call(n.engine, seed, req, time.Second)
 		if err == nil {
 			reply, ok := res.(*messages.JoinReply)
 			if !ok {

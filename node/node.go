@@ -38,6 +38,7 @@ type Node struct {
 	ringView     *cluster.View
 	state        membership.State // the membership the node started with
 	initial      []uint32         // partitions whose vnodes started with the node
+	joined       bool             // it joined a running cluster at this start
 	partView     actors.PartitionView
 	view         *actors.MemberView
 	coordinators []*actor.PID
@@ -162,6 +163,7 @@ func New(cfg Config, logOut io.Writer) (*Node, error) {
 		if state, err = n.joinCluster(n.httpAddr); err != nil {
 			return fail(err)
 		}
+		n.joined = true // every partition it holds is new to it
 	}
 	if err := actors.SaveMembership(st, state); err != nil {
 		return fail(fmt.Errorf("store the membership: %w", err))
@@ -210,7 +212,7 @@ func (n *Node) spawnActors() {
 	// is served or gossiped; the partition manager starts and stops them afterwards.
 	for _, p := range n.ringView.Load().PartitionsOf(cfg.ID) {
 		n.initial = append(n.initial, uint32(p))
-		n.spawnVnode(uint32(p))
+		n.spawnVnode(uint32(p), n.joined)
 	}
 	n.actorPIDs = append(n.actorPIDs, sup.Spawn(e, actors.NewMembership(actors.MembershipConfig{
 		Self: cfg.ID, Addr: n.transport.Address(), HTTP: n.httpAddr, Coordinators: cfg.Coordinators,
@@ -243,8 +245,9 @@ func (n *Node) spawnActors() {
 	}
 }
 
-// spawnVnode starts the vnode of partition p.
-func (n *Node) spawnVnode(p uint32) *actor.PID {
+// spawnVnode starts the vnode of partition p; partial for one the node
+// just gained, which fills itself from the other replicas.
+func (n *Node) spawnVnode(p uint32, partial bool) *actor.PID {
 	cfg := n.cfg
 	return n.supervisor.Spawn(n.engine, actors.NewVnode(actors.VnodeConfig{
 		Node: cfg.ID, Dots: n.dots, Partition: p, Store: n.store,
@@ -261,6 +264,8 @@ func (n *Node) spawnVnode(p uint32) *actor.PID {
 		PartitionBits: bits.Len(uint(cfg.Partitions)) - 1,
 		Ring:          n.ringView,
 		Membership:    actors.MembershipPID(n.transport.Address()),
+		Partial:       partial,
+		Syncer:        actors.SyncerPID(n.transport.Address()),
 	}), actors.VnodeKind, actor.WithID(actors.VnodeID(p)))
 }
 

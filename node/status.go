@@ -15,6 +15,7 @@ func (n *Node) Status() api.Status {
 		ReadQuorum: n.cfg.ReadQuorum, WriteQuorum: n.cfg.WriteQuorum,
 		Coordinators: len(n.coordinators),
 		Vnodes:       n.partView.Held(),
+		Filling:      int(n.vnodeCounters.Filling.Load()),
 		Problems:     n.view.Problems(),
 		Panics:       n.supervisor.Panics(),
 		DotNode:      n.dots.Node(),

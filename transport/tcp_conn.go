@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/anthdm/hollywood/actor"
 	"github.com/dynamokv/dynamo/messages"
 )
 
@@ -191,6 +192,12 @@ func (t *TCP) serveInbound(raw net.Conn) {
 	if hello.Cluster != t.cfg.Cluster {
 		t.log.WithLevel(t.frameLog.level()).Str("peer", hello.Addr).Str("cluster", hello.Cluster).
 			Msg("inbound connection closed: another cluster")
+		// Say why before closing: the dialer's operator sees it.
+		why := fmt.Sprintf("this node is of cluster %q, the dialer of %q", t.cfg.Cluster, hello.Cluster)
+		if frame, err := messages.AppendFrame(nil, &actor.PID{Address: hello.Addr, ID: heartbeatID}, nil, &messages.Heartbeat{Refused: why}); err == nil {
+			_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
+			_, _ = conn.Write(frame)
+		}
 		return
 	}
 	_ = raw.SetReadDeadline(time.Time{})

@@ -117,6 +117,12 @@ func (c *outConn) readLoop(t *TCP) {
 			continue // a heartbeat: its arrival was all it had to say
 		}
 		f, err := messages.DecodeFrame(body)
+		if hb, ok := f.Msg.(*messages.Heartbeat); err == nil && ok && hb.Refused != "" {
+			c.readErr = fmt.Errorf("refused by the peer: %s", hb.Refused)
+			close(c.dead)
+			_ = c.raw.Close()
+			return
+		}
 		if hb, ok := f.Msg.(*messages.Heartbeat); err == nil && ok && hb.Ack {
 			acked = true
 			close(c.acked)

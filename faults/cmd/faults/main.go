@@ -46,6 +46,7 @@ func run() error {
 		setKeys = flag.Int("set-keys", 0, "keys the read-modify-writes share (default 8)")
 		keep    = flag.Bool("keep", false, "keep every run's data and logs, not only failed ones")
 		list    = flag.Bool("list", false, "list the nemeses and exit")
+		members = flag.Bool("membership", true, "also run the membership changes (3 nodes to 5 and back to 3, under load)")
 	)
 	flag.Parse()
 	if *list {
@@ -115,6 +116,34 @@ func run() error {
 				for id, tail := range res.Logs {
 					fmt.Printf("--- last lines of %s's log\n%s\n", id, tail)
 				}
+			}
+		}
+	}
+	if *members {
+		res, err := faults.RunMembership(ctx, faults.Config{Binary: *bin, Workers: *workers, SetKeys: *setKeys, Keep: *keep, Log: os.Stderr})
+		if err != nil {
+			if errors.Is(err, context.Canceled) {
+				return errors.New("interrupted; everything the run made is torn down")
+			}
+			return fmt.Errorf("membership: %w", err)
+		}
+		results = append(results, res.Result)
+		fmt.Println(res.Report.Table())
+		for _, st := range res.Steps {
+			fmt.Printf("%-20s settled in %v\n", st.Name, st.Settled.Round(time.Millisecond))
+		}
+		fmt.Printf("reads of acknowledged writes at R=2: %d, missing %d, failed %d\n", res.Reads, res.Missing, res.ReadFailed)
+		fmt.Printf("Merkle trees rebuilt: %d\nrefused joins:\n", res.TreeBuilds)
+		for _, r := range res.Refused {
+			fmt.Println("  " + r)
+		}
+		fmt.Println(res.Report.SummaryLine())
+		fmt.Println()
+		if !res.Pass() {
+			failed = true
+			fmt.Printf("membership run failed: %v %q; data and logs kept in %s\n", res.Problems, res.ReadErrors, res.Dir)
+			for id, tail := range res.Logs {
+				fmt.Printf("--- last lines of %s's log\n%s\n", id, tail)
 			}
 		}
 	}
