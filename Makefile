@@ -25,14 +25,16 @@ faults: build
 	$(GO) run ./faults/cmd/faults -bin $(BIN) $(FAULTSFLAGS)
 
 # Actor-level benchmarks: the transport against hollywood's remote, the
-# key-value path through three node processes, and puts under failures with
-# the hint replay rate through five. bench/README.md holds the
+# key-value path through three node processes, puts under failures with
+# the hint replay rate through five, anti-entropy repairs, and a rebalance
+# from three nodes to five. bench/README.md holds the
 # figures; BENCHFLAGS=-readme makes kvbench rewrite its section there.
 bench: build
 	$(GO) run ./bench/cmd/benchall
 	$(GO) run ./bench/cmd/kvbench -bin $(BIN) $(BENCHFLAGS)
 	$(GO) run ./bench/cmd/hintbench -bin $(BIN)
 	$(GO) run ./bench/cmd/aebench -bin $(BIN)
+	$(GO) run ./bench/cmd/rebalancebench -bin $(BIN)
 
 # Runs each fuzz target for FUZZTIME.
 FUZZTIME ?= 30s

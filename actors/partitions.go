@@ -2,7 +2,6 @@ package actors
 
 import (
 	"slices"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -33,9 +32,6 @@ type PartitionsConfig struct {
 	// Syncer hands lost partitions over (HandoffRequest) and fills gained
 	// ones from their other replicas (RepairRequest).
 	Syncer *actor.PID
-	// Membership is told of misdirected requests from nodes on another
-	// membership version (PeerVersion).
-	Membership *actor.PID
 	// Retry is how often unfinished handoffs are tried again; default 2s.
 	Retry time.Duration
 	View  *PartitionView
@@ -101,8 +97,6 @@ type partitionsTick struct{}
 // ring changes it starts the vnodes of partitions it gained (and has the
 // syncer fill them from their other replicas), and hands over those it
 // lost, dropping each only once every new home node holds what it holds.
-// It also answers, with an error rather than silence, replica requests
-// that reach this node for a partition it runs no vnode for.
 type Partitions struct {
 	cfg      PartitionsConfig
 	vnodes   map[uint32]*actor.PID
@@ -138,13 +132,11 @@ func NewPartitions(cfg PartitionsConfig) actor.Producer {
 func (p *Partitions) Receive(c *actor.Context) {
 	switch m := c.Message().(type) {
 	case actor.Started:
-		c.Engine().Subscribe(c.PID())
 		r := c.SendRepeat(c.PID(), partitionsTick{}, p.cfg.Retry)
 		p.repeat = &r
 		p.resumeHandoffs()
 		p.reconcile(c)
 	case actor.Stopped:
-		c.Engine().Unsubscribe(c.PID())
 		if p.repeat != nil {
 			p.repeat.Stop()
 		}
@@ -157,8 +149,6 @@ func (p *Partitions) Receive(c *actor.Context) {
 	case partitionDropped:
 		delete(p.dropping, m.partition)
 		p.reconcile(c) // in case the node owns it again meanwhile
-	case actor.DeadLetterEvent:
-		p.misdirected(c, m)
 	}
 }
 
@@ -289,42 +279,6 @@ func (p *Partitions) handoffDone(c *actor.Context, m *HandoffDone) {
 			Msg("partitions: handed over and dropped")
 	}()
 	p.publish()
-}
-
-// misdirected answers a replica request that found no vnode here: the
-// sender's ring differs from this node's, and it hears so at once rather
-// than waiting out its timer.
-func (p *Partitions) misdirected(c *actor.Context, ev actor.DeadLetterEvent) {
-	if ev.Sender == nil || ev.Target == nil || len(ev.Target.ID) < len(VnodeKind) || ev.Target.ID[:len(VnodeKind)] != VnodeKind {
-		return
-	}
-	why := "no replica of this partition on " + p.cfg.Node + " (ring version " + strconv.FormatUint(p.cfg.Ring.Version(), 10) + ")"
-	var reply any
-	ring := uint64(0)
-	switch m := ev.Message.(type) {
-	case *messages.ReplicaGet:
-		ring = m.Ring
-		reply = &messages.ReplicaGetReply{ReqID: m.ReqID, Node: p.cfg.Node, Err: why}
-	case *messages.ReplicaPut:
-		ring = m.Ring
-		if m.ReqID != 0 {
-			reply = &messages.ReplicaPutAck{ReqID: m.ReqID, Node: p.cfg.Node, Err: why}
-		}
-	case *messages.TreeRequest:
-		reply = &messages.TreeReply{ReqID: m.ReqID, Node: p.cfg.Node, Err: why}
-	case *messages.SegmentRequest:
-		reply = &messages.SegmentReply{ReqID: m.ReqID, Node: p.cfg.Node, Err: why}
-	case *messages.SyncGet:
-		reply = &messages.SyncSets{ReqID: m.ReqID, Node: p.cfg.Node, Err: why}
-	case *messages.SyncPut:
-		reply = &messages.SyncPutAck{ReqID: m.ReqID, Node: p.cfg.Node, Err: why}
-	}
-	if reply != nil {
-		c.Send(ev.Sender, reply)
-	}
-	if ring != 0 && ring != p.cfg.Ring.Version() && p.cfg.Membership != nil {
-		c.Send(p.cfg.Membership, &PeerVersion{Addr: ev.Sender.Address, Version: ring})
-	}
 }
 
 func (p *Partitions) publish() {

@@ -75,15 +75,32 @@ type fakeNode struct {
 func newFakeCluster(t *testing.T, size int) *fakeCluster {
 	t.Helper()
 	fc := &fakeCluster{t: t, q: 16, n: 3, coordinators: 1, data: map[string]*fakeKey{}}
-	for i := range size {
-		nd := &fakeNode{fc: fc, id: fmt.Sprintf("n%d", i+1), addr: fmt.Sprintf("127.0.0.1:%d", 17001+i)}
-		nd.srv = httptest.NewServer(nd.routes())
-		nd.http = nd.srv.Listener.Addr().String()
-		t.Cleanup(nd.srv.Close)
-		fc.nodes = append(fc.nodes, nd)
+	for range size {
+		fc.addNode()
 	}
-	fc.buildRing()
 	return fc
+}
+
+// addNode starts one more fake node, a member from now on: the
+// membership version, which every key answer carries, goes up by one.
+func (fc *fakeCluster) addNode() *fakeNode {
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	i := len(fc.nodes)
+	nd := &fakeNode{fc: fc, id: fmt.Sprintf("n%d", i+1), addr: fmt.Sprintf("127.0.0.1:%d", 17001+i)}
+	nd.srv = httptest.NewServer(nd.routes())
+	nd.http = nd.srv.Listener.Addr().String()
+	fc.t.Cleanup(nd.srv.Close)
+	fc.nodes = append(fc.nodes, nd)
+	fc.buildRing()
+	return nd
+}
+
+// version is the membership version: one join per node.
+func (fc *fakeCluster) version() int {
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	return len(fc.nodes)
 }
 
 func (fc *fakeCluster) buildRing() {
@@ -136,6 +153,8 @@ func (fc *fakeCluster) keyWithPrimary(id string) string {
 }
 
 func (fc *fakeCluster) status(self *fakeNode) api.Status {
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
 	st := api.Status{
 		Node: self.id, Cluster: "dynamo", Address: self.addr, HTTP: self.http,
 		Partitions: fc.q, Replicas: fc.n, ReadQuorum: 2, WriteQuorum: 2, Coordinators: fc.coordinators,
@@ -220,6 +239,7 @@ func (nd *fakeNode) routes() http.Handler {
 func (nd *fakeNode) kv(w http.ResponseWriter, r *http.Request) {
 	key := strings.TrimPrefix(r.URL.Path, api.KeyPrefix)
 	nd.fc.record(nd.id, r.Method, key, 0)
+	w.Header().Set(api.RingHeader, strconv.Itoa(nd.fc.version()))
 	if nd.drop.Load() {
 		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
 			_ = conn.Close()

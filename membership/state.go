@@ -109,6 +109,11 @@ func (s State) Leave(id string, removed bool) (State, error) {
 		return State{}, fmt.Errorf("%w: %s left already, at version %d", ErrInvalid, id, s.Records[i].Left)
 	case len(s.Members()) == 1:
 		return State{}, fmt.Errorf("%w: %s is the last member", ErrInvalid, id)
+	case !removed && len(s.Members())-1 < s.Replicas:
+		// A node that is gone can still be removed; one that would hand
+		// its partitions over would leave them short of replicas.
+		return State{}, fmt.Errorf("%w: with %s gone %d members would hold N=%d replicas of each key: join a node first",
+			ErrInvalid, id, len(s.Members())-1, s.Replicas)
 	}
 	out := s.clone()
 	out.Version++

@@ -58,6 +58,7 @@ func TestChanges(t *testing.T) {
 		{"join on a taken address", func() (State, error) { return s.Join("d", "a:7000", "") }, "already listens"},
 		{"join without an address", func() (State, error) { return s.Join("d", "", "") }, "needs an ID"},
 		{"leave a stranger", func() (State, error) { return s.Leave("z", false) }, "not a member"},
+		{"leave below N members", func() (State, error) { return s.Leave("c", false) }, "join a node first"},
 	} {
 		if _, err := tt.do(); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Fatalf("%s: %v; want %q", tt.name, err, tt.want)
@@ -73,6 +74,9 @@ func TestChanges(t *testing.T) {
 	}
 	if _, err := s3.Join("b", "b:7000", ""); err == nil || !strings.Contains(err.Error(), "new ID") {
 		t.Fatalf("rejoin: %v", err)
+	}
+	if _, err := s.Leave("c", true); err != nil {
+		t.Fatalf("a node gone for good could not be removed from N members: %v", err)
 	}
 	one := boot(t, "a")
 	if _, err := one.Leave("a", false); err == nil || !strings.Contains(err.Error(), "last member") {

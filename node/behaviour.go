@@ -90,7 +90,6 @@ func (n *Node) builtinBehaviours() []Behaviour {
 			return actors.NewPartitions(actors.PartitionsConfig{
 				Node: env.Node, Ring: env.Ring, Store: env.Store, Spawn: n.spawnVnode, Initial: initial,
 				Syncer: actors.SyncerPID(env.Transport.Address()), View: &n.partView,
-				Membership: actors.MembershipPID(env.Transport.Address()),
 				Log:        env.Log.With().Str("node", env.Node).Str("component", "partitions").Logger(),
 			})
 		}},

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/anthdm/hollywood/actor"
@@ -129,6 +130,18 @@ func New(cfg Config, logOut io.Writer) (*Node, error) {
 		_ = st.Close()
 		return nil, fmt.Errorf("start actor engine: %w", err)
 	}
+	var ringSet atomic.Pointer[cluster.View] // the ring, once the node has one
+	// Requests that find no actor are answered from the first moment: a
+	// joining node is in the members' rings before its actors run.
+	n.actorPIDs = append(n.actorPIDs, n.supervisor.Spawn(n.engine, actors.NewMisdirected(actors.MisdirectedConfig{
+		Node: cfg.ID, Membership: actors.MembershipPID(n.transport.Address()),
+		Version: func() uint64 {
+			if v := ringSet.Load(); v != nil {
+				return v.Version()
+			}
+			return 0
+		},
+	}), actors.MisdirectedKind, actor.WithID(actors.MisdirectedID)))
 	var httpListener net.Listener
 	if cfg.HTTP != "" {
 		// Listen before the actors start (and before joining, so the
@@ -173,6 +186,7 @@ func New(cfg Config, logOut io.Writer) (*Node, error) {
 		return fail(fmt.Errorf("node config: %w", err))
 	}
 	n.ringView = cluster.NewView(ring, state.Version)
+	ringSet.Store(n.ringView)
 	n.state = state
 	n.spawnActors()
 	if n.http != nil {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,6 +36,9 @@ type ClusterConfig struct {
 	GOMAXPROCS int
 	// Args are given to every node after the ones the cluster sets.
 	Args []string
+	// Spares are nodes made ready (ports, data directory) but not started:
+	// Join starts one, which joins the cluster through n1.
+	Spares int
 }
 
 // Node is one running node process.
@@ -52,9 +56,10 @@ func (n *Node) PID() int { return n.cmd.Process.Pid }
 
 // Cluster is a set of node processes sharing a temporary data directory.
 type Cluster struct {
-	Nodes []*Node
-	dir   string
-	once  sync.Once
+	Nodes  []*Node // the running members first, then the spares
+	Spares []*Node // not started yet
+	dir    string
+	once   sync.Once
 }
 
 // StartCluster starts the nodes and waits until every one of them sees
@@ -73,36 +78,62 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (c *Cluster, err error
 			c.Stop()
 		}
 	}()
-	ports, err := freePorts(2 * cfg.Nodes)
+	ports, err := freePorts(2 * (cfg.Nodes + cfg.Spares))
 	if err != nil {
 		return c, err
 	}
 	var members []string
-	for i := 0; i < cfg.Nodes; i++ {
+	for i := 0; i < cfg.Nodes+cfg.Spares; i++ {
 		n := &Node{
 			ID:   fmt.Sprintf("n%d", i+1),
 			Peer: net.JoinHostPort(host, strconv.Itoa(ports[2*i])),
 			HTTP: net.JoinHostPort(host, strconv.Itoa(ports[2*i+1])),
-			log:  &tailBuffer{max: 16 << 10},
+			log:  &tailBuffer{max: 4 << 20},
 		}
-		members = append(members, n.ID+"="+n.Peer)
-		c.Nodes = append(c.Nodes, n)
+		if i < cfg.Nodes {
+			members = append(members, n.ID+"="+n.Peer)
+			c.Nodes = append(c.Nodes, n)
+		} else {
+			c.Spares = append(c.Spares, n)
+		}
 	}
-	for _, n := range c.Nodes {
-		args := []string{"node", "--id", n.ID, "--listen", n.Peer, "--http", n.HTTP,
-			"--members", strings.Join(members, ","), "--storage", cfg.Storage,
+	for _, n := range append(slices.Clone(c.Nodes), c.Spares...) {
+		how := []string{"--members", strings.Join(members, ",")}
+		if slices.Contains(c.Spares, n) {
+			how = []string{"--join", c.Nodes[0].Peer}
+		}
+		args := append([]string{"node", "--id", n.ID, "--listen", n.Peer, "--http", n.HTTP}, how...)
+		args = append(args, "--storage", cfg.Storage,
 			"--data", filepath.Join(dir, n.ID), "--log-level", "warn", "--log-format", "json",
-			"-n", strconv.Itoa(cfg.N), "-r", strconv.Itoa(cfg.R), "-w", strconv.Itoa(cfg.W)}
+			"-n", strconv.Itoa(cfg.N), "-r", strconv.Itoa(cfg.R), "-w", strconv.Itoa(cfg.W))
 		args = append(args, cfg.Args...)
 		n.bin, n.args = cfg.Bin, args
 		if cfg.GOMAXPROCS > 0 {
 			n.env = append(os.Environ(), "GOMAXPROCS="+strconv.Itoa(cfg.GOMAXPROCS))
+		}
+		if slices.Contains(c.Spares, n) {
+			continue
 		}
 		if err := n.start(); err != nil {
 			return c, err
 		}
 	}
 	return c, c.waitAgreed(ctx, 30*time.Second)
+}
+
+// Join starts the next spare, which joins the cluster through n1, and
+// waits until every member sees it; it is then one of Nodes.
+func (c *Cluster) Join(ctx context.Context) (*Node, error) {
+	if len(c.Spares) == 0 {
+		return nil, errors.New("no spare node left to join")
+	}
+	n := c.Spares[0]
+	c.Spares = c.Spares[1:]
+	if err := n.start(); err != nil {
+		return nil, err
+	}
+	c.Nodes = append(c.Nodes, n)
+	return n, c.waitAgreed(ctx, 30*time.Second)
 }
 
 func (n *Node) start() error {
@@ -199,7 +230,7 @@ func agreed(ctx context.Context, seeds []string) error {
 // more than once.
 func (c *Cluster) Stop() {
 	c.once.Do(func() {
-		for _, n := range c.Nodes {
+		for _, n := range append(slices.Clone(c.Nodes), c.Spares...) {
 			if n.cmd != nil && n.cmd.Process != nil {
 				_ = n.cmd.Process.Signal(syscall.SIGCONT)
 				_ = n.cmd.Process.Kill()
@@ -238,3 +269,6 @@ func (t *tailBuffer) String() string {
 	defer t.mu.Unlock()
 	return string(t.b)
 }
+
+// LogTail returns the last lines the node logged (warnings and errors).
+func (n *Node) LogTail() string { return n.log.String() }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -46,4 +47,63 @@ func TestNodesThatDisagreeOnTheRingRefuseWithAClearError(t *testing.T) {
 		!strings.Contains(e.Error, "Q=32") {
 		t.Fatalf("put on a disagreeing cluster: %d %s", r.code, r.body)
 	}
+}
+
+// Membership changes an operator gets wrong are refused with a reason,
+// and change nothing; one that is right is taken, persisted and spread.
+func TestMembershipCommandsRefuseMistakesAndTakeChanges(t *testing.T) {
+	c := startCluster(t, 3)
+	n1 := "http://" + c.nodes[0].http
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"remove", "n2", "--node", n1}, "n2 is up"},
+		{[]string{"leave", "n9", "--node", n1}, "n9 is not a member"},
+		{[]string{"leave", "--node", n1}, "want 1 argument"},
+	} {
+		out, err := exec.Command(binary, tc.args...).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), tc.want) {
+			t.Errorf("dynamo %s: err %v, output %q; want a failure saying %q", strings.Join(tc.args, " "), err, out, tc.want)
+		}
+	}
+	resp, err := http.Get(n1 + api.LeavePath + "?node=n2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("GET %s: %s, want 405", api.LeavePath, resp.Status)
+	}
+	st, err := status(c.nodes[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Membership.Version != 3 {
+		t.Fatalf("membership version %d after refused changes, want 3", st.Membership.Version)
+	}
+
+	// With three members and N=3, a leave would leave keys short of
+	// replicas; a node that is gone for good may still be removed.
+	out, err := exec.Command(binary, "leave", "n3", "--node", n1).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "join a node first") {
+		t.Errorf("dynamo leave n3 of three members: %v\n%s", err, out)
+	}
+	c.kill(c.nodes[2])
+	eventually(t, 10*time.Second, "n1 suspects n3", func() error {
+		_, err := exec.Command(binary, "remove", "n3", "--node", n1).CombinedOutput()
+		return err
+	})
+	eventually(t, 10*time.Second, "every node knows n3 was removed", func() error {
+		for _, p := range c.nodes[:2] {
+			st, err := status(p)
+			if err != nil {
+				return err
+			}
+			if st.Membership.Version != 4 || len(st.Members) != 2 {
+				return fmt.Errorf("%s: version %d, %d members", p.id, st.Membership.Version, len(st.Members))
+			}
+		}
+		return nil
+	})
 }

@@ -8,13 +8,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/signal"
@@ -24,7 +20,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/dynamokv/dynamo/api"
 	"github.com/dynamokv/dynamo/bench/kv"
 	"github.com/dynamokv/dynamo/client"
@@ -59,7 +54,7 @@ func run(ctx context.Context, bin string, n int, ds string) error {
 	defer cl.Close()
 	value := make([]byte, valueSize)
 	start := time.Now()
-	if err := parallelPuts(ctx, cl, n, func(i int) []byte { return fmt.Appendf(nil, "key-%012d", i) }, value, 3); err != nil {
+	if err := kv.Puts(ctx, cl, n, func(i int) []byte { return fmt.Appendf(nil, "key-%012d", i) }, value, 3); err != nil {
 		return err
 	}
 	fmt.Printf("Three node processes (N=3, R=W=2, pebble, Q=64), %d keys of %d B loaded in %v, %s.\n\n",
@@ -70,34 +65,34 @@ func run(ctx context.Context, bin string, n int, ds string) error {
 	fmt.Println("| d (keys n3 missed) | repair time | exchanges | messages | bytes | bytes / data set | keys repaired |")
 	fmt.Println("|---|---|---|---|---|---|---|")
 	var lastRepair time.Duration
-	var idle, during result
+	var idle, during kv.FgResult
 	for _, f := range strings.Split(ds, ",") {
 		d, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil {
 			return fmt.Errorf("-d %q: %w", ds, err)
 		}
 		n3.Kill()
-		if err := waitFor(ctx, 10*time.Second, func() bool { return suspected(ctx, n1, n3.ID) }); err != nil {
+		if err := kv.WaitFor(ctx, 10*time.Second, func() bool { return suspected(ctx, n1, n3.ID) }); err != nil {
 			return err
 		}
-		if err := parallelPuts(ctx, cl, d, func(i int) []byte { return fmt.Appendf(nil, "d%d-key-%08d", d, i) }, value, 2); err != nil {
+		if err := kv.Puts(ctx, cl, d, func(i int) []byte { return fmt.Appendf(nil, "d%d-key-%08d", d, i) }, value, 2); err != nil {
 			return err
 		}
 		if err := n3.Restart(); err != nil {
 			return err
 		}
-		if err := waitFor(ctx, 30*time.Second, func() bool { return !suspected(ctx, n1, n3.ID) && reachable(n3) }); err != nil {
+		if err := kv.WaitFor(ctx, 30*time.Second, func() bool { return !suspected(ctx, n1, n3.ID) && reachable(n3) }); err != nil {
 			return err
 		}
 		last := d == lastOf(ds)
 		if last {
-			idle = load(ctx, cl, n, 10*time.Second, nil)
+			idle = kv.Foreground(ctx, cl, n, 10*time.Second, nil)
 		}
 		stopLoad := make(chan struct{})
 		var wg sync.WaitGroup
 		if last {
 			wg.Add(1)
-			go func() { defer wg.Done(); during = load(ctx, cl, n, time.Hour, stopLoad) }()
+			go func() { defer wg.Done(); during = kv.Foreground(ctx, cl, n, time.Hour, stopLoad) }()
 		}
 		t0 := time.Now()
 		rep, err := client.Repair(ctx, client.Config{Seeds: []string{"http://" + n1.HTTP}, Timeout: 5 * time.Minute}, -1)
@@ -126,8 +121,8 @@ func run(ctx context.Context, bin string, n int, ds string) error {
 	}
 	fmt.Printf("\nForeground (16 clients, half gets, half puts of the %d keys) during the last repair (%v): %s; idle just before: %s.\n",
 		n, lastRepair.Round(time.Millisecond), during, idle)
-	if secs, err := metric(n3, "dynamo_merkle_tree_build_seconds_total"); err == nil {
-		builds, _ := metric(n3, "dynamo_merkle_tree_builds_total")
+	if secs, err := kv.Metric(n3, "dynamo_merkle_tree_build_seconds_total"); err == nil {
+		builds, _ := kv.Metric(n3, "dynamo_merkle_tree_builds_total")
 		fmt.Printf("n3's vnodes built %.0f trees at its last start in %.3f s in all.\n", builds, secs)
 	}
 	return nil
@@ -137,91 +132,6 @@ func lastOf(ds string) int {
 	fs := strings.Split(ds, ",")
 	d, _ := strconv.Atoi(strings.TrimSpace(fs[len(fs)-1]))
 	return d
-}
-
-func parallelPuts(ctx context.Context, cl *client.Client, count int, key func(int) []byte, value []byte, w int) error {
-	var wg sync.WaitGroup
-	errs := make(chan error, 64)
-	next := make(chan int)
-	for g := 0; g < 64; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				if _, err := cl.Put(ctx, key(i), value, client.PutOptions{W: w}); err != nil {
-					select {
-					case errs <- fmt.Errorf("put %s: %w", key(i), err):
-					default:
-					}
-				}
-			}
-		}()
-	}
-	for i := 0; i < count && ctx.Err() == nil; i++ {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	select {
-	case err := <-errs:
-		return err
-	default:
-		return ctx.Err()
-	}
-}
-
-type result struct {
-	ops, errs int
-	p50, p99  time.Duration
-}
-
-func (r result) String() string {
-	return fmt.Sprintf("%d ops, %d errors, p50 %.2f ms, p99 %.2f ms", r.ops, r.errs,
-		float64(r.p50)/float64(time.Millisecond), float64(r.p99)/float64(time.Millisecond))
-}
-
-// load runs 16 clients doing gets and puts for d or until stop closes.
-func load(ctx context.Context, cl *client.Client, n int, d time.Duration, stop <-chan struct{}) result {
-	var mu sync.Mutex
-	h := hdrhistogram.New(1, int64(10*time.Second/time.Microsecond), 3)
-	var r result
-	deadline := time.Now().Add(d)
-	value := make([]byte, valueSize)
-	var wg sync.WaitGroup
-	for g := 0; g < 16; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; i < 10_000_000 && time.Now().Before(deadline) && ctx.Err() == nil; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				k := fmt.Appendf(nil, "key-%012d", rand.IntN(n))
-				t0 := time.Now()
-				var err error
-				if i%2 == 0 {
-					_, err = cl.Get(ctx, k, client.GetOptions{})
-				} else {
-					_, err = cl.Put(ctx, k, value, client.PutOptions{})
-				}
-				el := time.Since(t0)
-				mu.Lock()
-				r.ops++
-				if err != nil {
-					r.errs++
-				} else {
-					_ = h.RecordValue(el.Microseconds())
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	r.p50 = time.Duration(h.ValueAtQuantile(50)) * time.Microsecond
-	r.p99 = time.Duration(h.ValueAtQuantile(99)) * time.Microsecond
-	return r
 }
 
 func suspected(ctx context.Context, observer *kv.Node, id string) bool {
@@ -251,7 +161,7 @@ func rootsAgree(ctx context.Context, c *kv.Cluster) error {
 	var first map[uint32]string
 	for _, n := range c.Nodes {
 		var r api.Roots
-		if err := getJSON(ctx, "http://"+n.HTTP+api.RootsPath, &r); err != nil {
+		if err := kv.GetJSON(ctx, "http://"+n.HTTP+api.RootsPath, &r); err != nil {
 			return err
 		}
 		if first == nil {
@@ -265,55 +175,4 @@ func rootsAgree(ctx context.Context, c *kv.Cluster) error {
 		}
 	}
 	return nil
-}
-
-func getJSON(ctx context.Context, u string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	return jsonDecode(resp, v)
-}
-
-// metric reads one value from a node's /metrics.
-func metric(n *kv.Node, name string) (float64, error) {
-	resp, err := http.Get("http://" + n.HTTP + "/metrics")
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if f := strings.Fields(sc.Text()); len(f) == 2 && f[0] == name {
-			return strconv.ParseFloat(f[1], 64)
-		}
-	}
-	return 0, errors.New("no metric " + name)
-}
-
-func waitFor(ctx context.Context, limit time.Duration, cond func() bool) error {
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not within %v", limit)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	return nil
-}
-
-func jsonDecode(resp *http.Response, v any) error {
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s: %s", resp.Request.URL, resp.Status)
-	}
-	return json.NewDecoder(resp.Body).Decode(v)
 }

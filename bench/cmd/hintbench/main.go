@@ -91,7 +91,7 @@ func run(ctx context.Context, bin string, clients int, d, saturate time.Duration
 	for _, n := range down {
 		n.Kill()
 	}
-	if err := waitFor(ctx, 10*time.Second, func() bool { return suspects(ctx, c, 2, down) }); err != nil {
+	if err := kv.WaitFor(ctx, 10*time.Second, func() bool { return suspects(ctx, c, 2, down) }); err != nil {
 		return fmt.Errorf("the others never suspected n1 and n2: %w", err)
 	}
 	out = append(out, load(ctx, cl, "n1 and n2 killed (2 of 3 home nodes)", victims, clients, d))
@@ -102,12 +102,12 @@ func run(ctx context.Context, bin string, clients int, d, saturate time.Duration
 		}
 	}
 	start := time.Now()
-	if err := waitFor(ctx, 5*time.Minute, func() bool { return hintsHeld(ctx, c) == 0 }); err != nil {
+	if err := kv.WaitFor(ctx, 5*time.Minute, func() bool { return hintsHeld(ctx, c) == 0 }); err != nil {
 		return fmt.Errorf("hints not handed over: %w", err)
 	}
 	replay := time.Since(start)
 
-	if err := waitFor(ctx, 30*time.Second, func() bool { return suspects(ctx, c, 0, nil) }); err != nil {
+	if err := kv.WaitFor(ctx, 30*time.Second, func() bool { return suspects(ctx, c, 0, nil) }); err != nil {
 		return err
 	}
 	out = append(out, load(ctx, cl, "healthy, every key", all, clients, d))
@@ -235,19 +235,4 @@ func hintsHeld(ctx context.Context, c *kv.Cluster) int {
 		}
 	}
 	return total
-}
-
-func waitFor(ctx context.Context, limit time.Duration, cond func() bool) error {
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not within %v", limit)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	return nil
 }
