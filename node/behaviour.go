@@ -90,7 +90,7 @@ func (n *Node) builtinBehaviours() []Behaviour {
 			return actors.NewPartitions(actors.PartitionsConfig{
 				Node: env.Node, Ring: env.Ring, Store: env.Store, Spawn: n.spawnVnode, Initial: initial,
 				Syncer: actors.SyncerPID(env.Transport.Address()), View: &n.partView,
-				Log:        env.Log.With().Str("node", env.Node).Str("component", "partitions").Logger(),
+				Log: env.Log.With().Str("node", env.Node).Str("component", "partitions").Logger(),
 			})
 		}},
 	}
