@@ -7,6 +7,7 @@ import (
 
 	"github.com/anthdm/hollywood/actor"
 	"github.com/dynamokv/dynamo/cluster"
+	"github.com/dynamokv/dynamo/handoff"
 	"github.com/dynamokv/dynamo/messages"
 	"github.com/dynamokv/dynamo/store"
 	"github.com/rs/zerolog"
@@ -53,18 +54,13 @@ type HandoffDone struct {
 	Err       string
 }
 
-// Handoff is one partition on its way out, as /status shows it. It goes
-// in rounds: each compares the partition with every new home node and
-// sends what they lack, until a round sends nothing; the vnode then stops
-// taking writes (Retired) and one more round that sends nothing ends it.
+// Handoff is one partition on its way out, as /status shows it; the
+// rounds follow package handoff.
 type Handoff struct {
 	Partition uint32
 	Since     time.Time
-	Rounds    int
-	Keys      int // keys sent so far
 	Total     int // keys the partition held here when the handoff began
-	Retired   bool
-	Err       string
+	handoff.State
 }
 
 // PartitionView is what the manager publishes: the partitions whose
@@ -159,28 +155,30 @@ func (p *Partitions) reconcile(c *actor.Context) {
 	if ring == nil {
 		return
 	}
-	owned := map[uint32]bool{}
+	var owned, held []uint32
 	for _, part := range ring.PartitionsOf(p.cfg.Node) {
-		owned[uint32(part)] = true
-	}
-	for part := range owned {
-		if _, ok := p.vnodes[part]; !ok && !p.dropping[part] {
-			// New here: it fills itself from the other home nodes (and
-			// the old owners push it too).
-			p.vnodes[part] = p.cfg.Spawn(part, true)
-		}
-		if h, ok := p.handoffs[part]; ok {
-			p.cfg.Log.Info().Uint32("partition", part).Int("rounds", h.Rounds).Msg("partitions: owned again; handoff dropped")
-			if h.Retired {
-				c.Send(p.vnodes[part], &VnodeRetire{Retired: false})
-			}
-			delete(p.handoffs, part)
-		}
+		owned = append(owned, uint32(part))
 	}
 	for part := range p.vnodes {
-		if owned[part] {
+		held = append(held, part)
+	}
+	start, handOver := handoff.Plan(owned, held, func(part uint32) bool { return p.dropping[part] })
+	for _, part := range start {
+		// New here: it fills itself from the other home nodes (and the
+		// old owners push it too).
+		p.vnodes[part] = p.cfg.Spawn(part, true)
+	}
+	for part, h := range p.handoffs {
+		if slices.Contains(handOver, part) {
 			continue
 		}
+		p.cfg.Log.Info().Uint32("partition", part).Int("rounds", h.Rounds).Msg("partitions: owned again; handoff dropped")
+		if h.Retired {
+			c.Send(p.vnodes[part], &VnodeRetire{Retired: false})
+		}
+		delete(p.handoffs, part)
+	}
+	for _, part := range handOver {
 		if _, ok := p.handoffs[part]; !ok {
 			h := &Handoff{Partition: part, Since: time.Now()}
 			if keys, _, err := p.cfg.Store.PartitionStats(part); err == nil {
@@ -232,20 +230,15 @@ func (p *Partitions) handoffDone(c *actor.Context, m *HandoffDone) {
 	if !ok {
 		return
 	}
-	h.Rounds++
-	h.Keys += m.Keys
-	h.Err = m.Err
-	switch {
-	case !m.Complete:
-		if m.Err == "" {
-			p.askHandoff(c, m.Partition) // progress: the next round at once
-		} // else the next tick tries again
+	switch h.Round(m.Complete, m.Keys, m.Err) {
+	case handoff.Wait: // the next tick asks again
 		p.publish()
 		return
-	case !h.Retired:
-		// Everything was on the new owners a moment ago: stop taking
-		// writes, and check once more.
-		h.Retired = true
+	case handoff.Again:
+		p.askHandoff(c, m.Partition)
+		p.publish()
+		return
+	case handoff.Retire:
 		c.Send(p.vnodes[m.Partition], &VnodeRetire{Retired: true})
 		p.askHandoff(c, m.Partition)
 		p.publish()
@@ -274,6 +267,9 @@ func (p *Partitions) handoffDone(c *actor.Context, m *HandoffDone) {
 			log.Error().Err(err).Uint32("partition", part).Msg("partitions: drop after handoff failed")
 			return
 		}
+		b := store.NewBatch()
+		b.Delete(FillingPartition, []byte(VnodeID(part))) // had it not been filled yet
+		_ = st.Apply(b)
 		view.Dropped.Add(1)
 		log.Info().Uint32("partition", part).Int("keys", h.Keys).Int("rounds", h.Rounds).
 			Msg("partitions: handed over and dropped")

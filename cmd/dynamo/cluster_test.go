@@ -45,6 +45,7 @@ func TestMain(m *testing.M) {
 // proc is one node process of a test cluster.
 type proc struct {
 	id, peer, http, data string
+	join                 string // a member's peer address to join through; "" for the member list
 	cmd                  *exec.Cmd
 	log                  *bytes.Buffer
 	done                 chan struct{}
@@ -106,8 +107,13 @@ func startCluster(t *testing.T, n int, extra ...string) *testCluster {
 
 func (c *testCluster) start(p *proc) {
 	c.t.Helper()
+	how := []string{"--members", c.members}
+	if p.join != "" {
+		how = []string{"--join", p.join}
+	}
 	args := append([]string{"node", "--id", p.id, "--listen", p.peer, "--http", p.http,
-		"--members", c.members, "--data", p.data, "--log-format", "json"}, c.extra...)
+		"--data", p.data, "--log-format", "json"}, how...)
+	args = append(args, c.extra...)
 	p.cmd = exec.Command(binary, args...)
 	if p.log == nil {
 		p.log = &bytes.Buffer{}
