@@ -209,7 +209,14 @@ func runClientTo(w io.Writer, cmd string, args []string) error {
 		fmt.Fprintf(w, "membership version %d: %s %s\n", m.Version, pos[0], map[string]string{"leave": "leaves", "remove": "removed"}[cmd])
 		printMembership(w, m)
 		if cmd == "leave" {
-			fmt.Fprintf(w, "%s hands its partitions over now; `dynamo status --node` on it shows the handoffs, and it may be stopped once it holds none\n", pos[0])
+			where := "URL"
+			for _, r := range m.Records {
+				if r.ID == pos[0] && r.HTTP != "" {
+					where = "http://" + r.HTTP
+				}
+			}
+			fmt.Fprintf(w, "%s hands its partitions over now: `dynamo status --node %s` shows the handoffs; stop it once it holds none (vnodes 0)\n",
+				pos[0], where)
 		}
 		return nil
 	case "status":

@@ -146,9 +146,24 @@ try it, from another terminal:
   ./bin/dynamo status
   ./bin/dynamo ping %[2]s
 
+grow and shrink it (each change hands partitions over; status shows them):
+  ./bin/dynamo join %[2]s --id n%[3]d --listen 127.0.0.1:%[4]d --http 127.0.0.1:%[5]d --data %[6]s/n%[3]d
+  ./bin/dynamo leave n%[3]d      (then stop it with Ctrl-C once it holds no partition)
+
 stop the cluster with Ctrl-C (every node is stopped with it)
 
-`, first, list[0].peer)
+`, first, list[0].peer, len(list)+1, peerPortOf(list)+len(list), httpPortOf(list)+len(list), data)
+}
+
+// peerPortOf and httpPortOf are the first node's ports, from which the
+// others count up.
+func peerPortOf(list []*devNode) int { return portOf(list[0].peer) }
+func httpPortOf(list []*devNode) int { return portOf(list[0].http) }
+
+func portOf(addr string) int {
+	_, p, _ := net.SplitHostPort(addr)
+	n, _ := strconv.Atoi(p)
+	return n
 }
 
 func portFree(addr string) error {
