@@ -3,11 +3,9 @@ package actors
 import (
 	"fmt"
 	"math/rand/v2"
-	"strconv"
 	"time"
 
 	"github.com/anthdm/hollywood/actor"
-	"github.com/cespare/xxhash/v2"
 	"github.com/dynamokv/dynamo/cluster"
 	"github.com/dynamokv/dynamo/messages"
 	"github.com/dynamokv/dynamo/protocol"
@@ -16,7 +14,7 @@ import (
 
 // CoordinatorKind is the kind coordinators are spawned as; coordinator i
 // has the ID CoordinatorID(i), so its PID is known from an address alone.
-const CoordinatorKind = "coord"
+const CoordinatorKind = messages.CoordinatorKind
 
 // DefaultCoordinatorTimeout is the wait for replica answers when the
 // configuration gives none.
@@ -30,23 +28,12 @@ const DefaultForwardWait = 250 * time.Millisecond
 // disagree could otherwise bounce a put between them.
 const MaxForwardHops = 2
 
-// CoordinatorID returns the actor ID (actor.WithID) of coordinator i.
-func CoordinatorID(i int) string { return strconv.Itoa(i) }
-
-// CoordinatorPID returns the PID of coordinator i on the node at addr.
-func CoordinatorPID(addr string, i int) *actor.PID {
-	return actor.NewPID(addr, CoordinatorKind+"/"+CoordinatorID(i))
-}
-
-// CoordinatorFor picks which of a node's n coordinators handles key. Any
-// choice is correct; hashing spreads keys over them while one key always
-// meets the same coordinator, so its requests are handled in order.
-func CoordinatorFor(key []byte, n int) int {
-	if n <= 1 {
-		return 0
-	}
-	return int(xxhash.Sum64(key) % uint64(n))
-}
+// Where coordinators live is the protocol's: see package messages.
+var (
+	CoordinatorID  = messages.CoordinatorID
+	CoordinatorPID = messages.CoordinatorPID
+	CoordinatorFor = messages.CoordinatorFor
+)
 
 // CoordinatorConfig configures a coordinator.
 type CoordinatorConfig struct {

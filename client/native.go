@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/anthdm/hollywood/actor"
-	"github.com/dynamokv/dynamo/actors"
 	"github.com/dynamokv/dynamo/api"
 	"github.com/dynamokv/dynamo/messages"
+	"github.com/dynamokv/dynamo/reply"
 	"github.com/dynamokv/dynamo/transport"
 	"github.com/dynamokv/dynamo/version"
 	"github.com/rs/zerolog"
@@ -224,9 +224,9 @@ func (n *native) request(ctx context.Context, m *member, deadline time.Time, key
 		}
 	}
 
-	box := actors.NewReplyBox(n.engine)
+	box := reply.New(n.engine)
 	defer box.Close()
-	pid := actors.CoordinatorPID(m.addr, actors.CoordinatorFor(key, n.coordinators))
+	pid := messages.CoordinatorPID(m.addr, messages.CoordinatorFor(key, n.coordinators))
 	upAtSend, ups := pv.up, pv.ups
 	n.engine.SendWithSender(pid, msg, box.PID())
 

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/anthdm/hollywood/actor"
-	"github.com/dynamokv/dynamo/actors"
 	"github.com/dynamokv/dynamo/messages"
 	"github.com/dynamokv/dynamo/transport"
 	"github.com/rs/zerolog"
@@ -39,7 +38,7 @@ func (fc *fakeCluster) goNative(coordinators int, dead ...string) {
 			t.Fatal(err)
 		}
 		for i := range coordinators {
-			e.SpawnFunc(nd.coordinator(i), actors.CoordinatorKind, actor.WithID(actors.CoordinatorID(i)))
+			e.SpawnFunc(nd.coordinator(i), messages.CoordinatorKind, actor.WithID(messages.CoordinatorID(i)))
 		}
 		nd.addr = tr.Address()
 	}
@@ -138,7 +137,7 @@ func TestNativeRoundTrip(t *testing.T) {
 	}
 
 	primary := fc.ring.KeyPreferenceList([]byte("cart"))[0]
-	want := actors.CoordinatorFor([]byte("cart"), 2)
+	want := messages.CoordinatorFor([]byte("cart"), 2)
 	for _, h := range fc.takeHits() {
 		if h.key == "cart" && (h.node != primary || h.coordinator != want) {
 			t.Fatalf("%s reached %s coordinator %d, want %s coordinator %d", h.method, h.node, h.coordinator, primary, want)

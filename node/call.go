@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/anthdm/hollywood/actor"
-	"github.com/dynamokv/dynamo/actors"
+	"github.com/dynamokv/dynamo/reply"
 )
 
 // errNoAnswer is returned by call when the wait ends without an answer.
@@ -15,7 +15,7 @@ var errNoAnswer = errors.New("no answer")
 // to timeout for the answer. It blocks its caller: use it from HTTP
 // handlers and other plain goroutines, never inside an actor.
 func call(e *actor.Engine, pid *actor.PID, msg any, timeout time.Duration) (any, error) {
-	box := actors.NewReplyBox(e)
+	box := reply.New(e)
 	defer box.Close()
 	e.SendWithSender(pid, msg, box.PID())
 	t := time.NewTimer(timeout)

@@ -1,4 +1,4 @@
-package actors_test
+package reply_test
 
 import (
 	"fmt"
@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/anthdm/hollywood/actor"
-	"github.com/dynamokv/dynamo/actors"
+	"github.com/dynamokv/dynamo/reply"
 )
 
 // replyBoxChildEnv makes the test binary print the name of its first reply
@@ -23,7 +23,7 @@ func TestReplyBoxChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	box := actors.NewReplyBox(e)
+	box := reply.New(e)
 	defer box.Close()
 	fmt.Printf("box=%s\n", box.PID().ID)
 }

@@ -1,17 +1,21 @@
-package actors
+// Package reply gives code outside the actors (HTTP handlers, the Go
+// client) a one-shot address to send a request from and wait on.
+package reply
 
 import (
+	"crypto/rand"
+	"encoding/base32"
 	"strconv"
 	"sync/atomic"
 
 	"github.com/anthdm/hollywood/actor"
 )
 
-// ReplyBox is a one-shot reply address for code outside the actors (HTTP
+// Box is a one-shot reply address for code outside the actors (HTTP
 // handlers, the Go client) that sends a request and waits for its answer.
 // It stands in for hollywood's Engine.Request, whose reply PIDs are random
 // 31-bit numbers: with many requests in flight two can collide, and the
-// second is then never registered and never answered. A ReplyBox is named
+// second is then never registered and never answered. A Box is named
 // from a counter, and its waiter may also watch a timer, a context or a
 // peer's state.
 //
@@ -20,22 +24,28 @@ import (
 // box of an earlier process at the same address (a node or client
 // restarted quickly) finds no box, instead of reaching an unrelated
 // request that happens to wait under the same number.
-type ReplyBox struct {
+type Box struct {
 	e   *actor.Engine
 	pid *actor.PID
 	ch  chan any
 }
 
 var (
-	replySeq   atomic.Uint64
-	replyEpoch = NewIncarnation()
+	seq   atomic.Uint64
+	epoch = newEpoch()
 )
 
-// NewReplyBox registers a reply box on e. Close it when the wait ends.
-func NewReplyBox(e *actor.Engine) *ReplyBox {
-	b := &ReplyBox{
+func newEpoch() string {
+	var b [5]byte
+	_, _ = rand.Read(b[:]) // never fails
+	return base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding).EncodeToString(b[:])
+}
+
+// New registers a reply box on e. Close it when the wait ends.
+func New(e *actor.Engine) *Box {
+	b := &Box{
 		e:   e,
-		pid: actor.NewPID(e.Address(), "reply/"+replyEpoch+"/"+strconv.FormatUint(replySeq.Add(1), 10)),
+		pid: actor.NewPID(e.Address(), "reply/"+epoch+"/"+strconv.FormatUint(seq.Add(1), 10)),
 		ch:  make(chan any, 1),
 	}
 	e.SpawnProc(b)
@@ -43,27 +53,27 @@ func NewReplyBox(e *actor.Engine) *ReplyBox {
 }
 
 // C delivers the first answer.
-func (b *ReplyBox) C() <-chan any { return b.ch }
+func (b *Box) C() <-chan any { return b.ch }
 
 // Close removes the box from the engine; later answers are dead letters.
-func (b *ReplyBox) Close() { b.e.Registry.Remove(b.pid) }
+func (b *Box) Close() { b.e.Registry.Remove(b.pid) }
 
 // PID is the address to send as the request's sender.
-func (b *ReplyBox) PID() *actor.PID { return b.pid }
+func (b *Box) PID() *actor.PID { return b.pid }
 
 // Start, Invoke and Shutdown complete actor.Processer; a box has no
 // goroutine of its own.
-func (b *ReplyBox) Start()                  {}
-func (b *ReplyBox) Invoke([]actor.Envelope) {}
-func (b *ReplyBox) Shutdown()               {}
+func (b *Box) Start()                  {}
+func (b *Box) Invoke([]actor.Envelope) {}
+func (b *Box) Shutdown()               {}
 
 // Send keeps the first answer. It runs on the deliverer's goroutine (a
 // transport reader): it must never block, so a duplicate is dropped.
-func (b *ReplyBox) Send(_ *actor.PID, msg any, _ *actor.PID) {
+func (b *Box) Send(_ *actor.PID, msg any, _ *actor.PID) {
 	select {
 	case b.ch <- msg:
 	default:
 	}
 }
 
-var _ actor.Processer = (*ReplyBox)(nil)
+var _ actor.Processer = (*Box)(nil)
