@@ -162,6 +162,12 @@ type StoreCnt struct {
 	// Reaped counts deleted keys removed once every replica held the
 	// same tombstones for longer than the tombstone grace.
 	Reaped uint64 `json:"reaped_tombstones"`
+	// Keys and Bytes are what the partitions the node holds store (keys
+	// and their sibling sets), as counted at CountedAt (RFC 3339): a count
+	// scans the store, so it is redone at most every few seconds.
+	Keys      int64  `json:"keys"`
+	Bytes     int64  `json:"bytes"`
+	CountedAt string `json:"counted_at"`
 }
 
 // Member is one cluster member as a node sees it.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"path/filepath"
 	"strconv"
 	"time"
 )
@@ -54,7 +55,7 @@ type Config struct {
 
 	// Storage is "pebble" (on disk under DataDir) or "memory" (lost on exit).
 	Storage string
-	// DataDir holds the node's Pebble store; required for pebble storage.
+	// DataDir holds the node's Pebble store; default DefaultDataDir(ID).
 	DataDir string
 	// SyncWrites fsyncs every write batch, so acknowledged writes survive
 	// power loss, not only a crash of the process.
@@ -97,6 +98,11 @@ type Config struct {
 	// Behaviour); they start after the failure detector and hint buffer.
 	Behaviours []Behaviour
 }
+
+// DefaultDataDir is where a node keeps its store when given no directory:
+// named after the node, under the working directory, so that several
+// nodes started in one place keep apart.
+func DefaultDataDir(id string) string { return filepath.Join("dynamo-data", id) }
 
 // DefaultConfig returns the defaults every unset field takes.
 func DefaultConfig() Config {
@@ -173,6 +179,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.DialTimeout == 0 {
 		c.DialTimeout = d.DialTimeout
+	}
+	if c.Storage == "pebble" && c.DataDir == "" && c.ID != "" {
+		c.DataDir = DefaultDataDir(c.ID)
 	}
 	if c.JoinTimeout == 0 {
 		c.JoinTimeout = 10 * time.Second

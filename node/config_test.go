@@ -3,6 +3,7 @@ package node
 import (
 	"bytes"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -103,5 +104,15 @@ func TestSlogIsRoutedIntoZerolog(t *testing.T) {
 	}
 	if strings.Contains(out, "below the level") {
 		t.Fatalf("debug line written at info level: %s", out)
+	}
+}
+
+func TestDataDirDefaultsToOneNamedAfterTheNode(t *testing.T) {
+	c := Config{ID: "n7"}.WithDefaults()
+	if c.DataDir != filepath.Join("dynamo-data", "n7") {
+		t.Fatalf("data dir %q", c.DataDir)
+	}
+	if c := (Config{ID: "n7", Storage: "memory"}).WithDefaults(); c.DataDir != "" {
+		t.Fatalf("memory storage got data dir %q", c.DataDir)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"math/bits"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -57,6 +58,7 @@ type Node struct {
 	// that lost or rolled back data never reissues a dot.
 	dots          *version.DotSource
 	vnodeCounters actors.VnodeCounters
+	stats         storeStats
 }
 
 // New validates cfg (after defaults), starts the node and returns it. Log
@@ -197,10 +199,21 @@ func New(cfg Config, logOut io.Writer) (*Node, error) {
 			}
 		}(httpListener)
 	}
-	log.Info().Str("listen", n.transport.Address()).Str("http", n.httpAddr).Str("dot_node", n.dots.Node()).
+	log.Info().Str("listen", n.transport.Address()).Str("http", n.httpAddr).Str("data", dataWhere(cfg)).Str("dot_node", n.dots.Node()).
 		Int("vnodes", len(n.partView.Held())).Int("members", len(state.Members())).Uint64("membership", state.Version).
 		Msg("node started")
 	return n, nil
+}
+
+// dataWhere says where the node keeps its data, for its log.
+func dataWhere(cfg Config) string {
+	if cfg.Storage == "memory" {
+		return "memory (lost on exit)"
+	}
+	if abs, err := filepath.Abs(cfg.DataDir); err == nil {
+		return abs
+	}
+	return cfg.DataDir
 }
 
 func openStore(cfg Config) (store.Store, error) {

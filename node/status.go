@@ -61,6 +61,8 @@ func (n *Node) Status() api.Status {
 		s.Ring = append(s.Ring, api.Partition{Partition: p, PreferenceList: n.Ring().PreferenceList(p)})
 	}
 	s.Membership = membershipJSON(n.view.State())
+	keys, bytes, at := n.countStore()
+	s.Storage.Keys, s.Storage.Bytes, s.Storage.CountedAt = keys, bytes, at.UTC().Format(time.RFC3339)
 	for _, h := range n.partView.Handoffs() {
 		s.Handoffs = append(s.Handoffs, api.Handoff{Partition: int(h.Partition), Since: h.Since.UTC().Format(time.RFC3339),
 			For: now.Sub(h.Since).Seconds(), Rounds: h.Rounds, Keys: h.Keys, Total: h.Total, Retired: h.Retired, Err: h.Err})

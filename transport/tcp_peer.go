@@ -238,7 +238,13 @@ func (p *peer) markDown(err error) {
 	p.reason = err.Error()
 	p.mu.Unlock()
 	if prev := p.setState(stateDown); prev == stateUp || prev == stateNew {
-		p.t.log.Info().Str("peer", p.addr).Err(err).Msg("peer down")
+		// A peer that was never up (still starting, most often) is not
+		// news at info level; one that was up is.
+		ev := p.t.log.Debug()
+		if prev == stateUp {
+			ev = p.t.log.Info()
+		}
+		ev.Str("peer", p.addr).Err(err).Msg("peer down")
 		p.t.broadcast(PeerDown{Addr: p.addr, Reason: err.Error()})
 	}
 }

@@ -44,7 +44,7 @@ func newClientFlags(cmd string) *clientFlags {
 	return &clientFlags{
 		fs:      fs,
 		node:    fs.String("node", "http://127.0.0.1:8001", "HTTP URL of a node; several, comma-separated, are tried in turn"),
-		mode:    fs.String("mode", "http", "protocol: http, or native (msgpack over the peer transport)"),
+		mode:    fs.String("mode", "native", "protocol: native (msgpack over the peer transport, as the Go client) or http"),
 		timeout: fs.Duration("timeout", 3*time.Second, "bound on the request, retries included"),
 		cluster: fs.String("cluster", "", "cluster name, for native mode (default: the one the node reports)"),
 	}
@@ -220,8 +220,8 @@ func runClientTo(w io.Writer, cmd string, args []string) error {
 		}
 		return nil
 	case "status":
-		asJSON := f.fs.Bool("json", false, "print the raw JSON status")
-		if _, err := f.parse(args, "status [--json]", 0); err != nil {
+		output := f.fs.String("output", "table", "table (every node), json (the same as JSON), or raw (the node's own /status JSON)")
+		if _, err := f.parse(args, "status [--output table|json|raw] [--node URL]", 0); err != nil {
 			return err
 		}
 		cfg, err := f.config()
@@ -233,11 +233,16 @@ func runClientTo(w io.Writer, cmd string, args []string) error {
 		if err != nil {
 			return err
 		}
-		if *asJSON {
+		switch *output {
+		case "raw":
 			return writeJSON(w, st)
+		case "json":
+			return writeJSON(w, readCluster(ctx, cfg, st))
+		case "table":
+			printCluster(w, readCluster(ctx, cfg, st))
+			return nil
 		}
-		printStatus(w, st)
-		return nil
+		return fmt.Errorf("--output %q: want table, json or raw", *output)
 	}
 	return fmt.Errorf("unknown client command %q", cmd)
 }
@@ -270,67 +275,6 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
-}
-
-func printStatus(w io.Writer, st api.Status) {
-	fmt.Fprintf(w, "node %s of cluster %s: peer %s, http %s\n", st.Node, st.Cluster, st.Address, orDash(st.HTTP))
-	fmt.Fprintf(w, "partitions %d, replicas %d, R %d, W %d, coordinators %d, vnodes %d, actor panics %d\n\n",
-		st.Partitions, st.Replicas, st.ReadQuorum, st.WriteQuorum, st.Coordinators, len(st.Vnodes), st.Panics)
-
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "MEMBER\tPEER ADDR\tHTTP\tAGREED\tUP")
-	for _, m := range st.Members {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.ID, m.Addr, orDash(m.HTTP), yesNo(m.Agreed), yesNo(m.Up))
-	}
-	tw.Flush()
-
-	if len(st.Peers) > 0 {
-		fmt.Fprintln(w)
-		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "PEER\tUP\tQUEUED BYTES\tSENT\tDROPPED")
-		for _, p := range st.Peers {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\n", p.Addr, yesNo(p.Up), p.Queued, p.Sent, p.Dropped)
-		}
-		tw.Flush()
-	}
-
-	fmt.Fprintf(w, "\nmembership version %d\n", st.Membership.Version)
-	for _, r := range st.Membership.Records {
-		if r.Left != 0 {
-			how := "left"
-			if r.Removed {
-				how = "removed"
-			}
-			fmt.Fprintf(w, "  %s %s at version %d\n", r.ID, how, r.Left)
-		}
-	}
-	if len(st.Handoffs) > 0 {
-		fmt.Fprintln(w)
-		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "HANDOFF\tROUNDS\tKEYS SENT\tKEYS HELD\tWRITES\tFOR\tERROR")
-		for _, h := range st.Handoffs {
-			writes := "taken"
-			if h.Retired {
-				writes = "refused"
-			}
-			fmt.Fprintf(tw, "partition %d\t%d\t%d\t%d\t%s\t%.0fs\t%s\n", h.Partition, h.Rounds, h.Keys, h.Total, writes, h.For, orDash(h.Err))
-		}
-		tw.Flush()
-	}
-	fmt.Fprintf(w, "partitions handed over and dropped: %d; Merkle trees built from stored keys: %d\n", st.Dropped, st.TreeBuilds)
-
-	t := st.Transport
-	fmt.Fprintf(w, "\ntransport: sent %d, received %d, dropped (queue full) %d, dropped (peer down) %d, refused (too large) %d, bad frames %d\n",
-		t.Sent, t.Received, t.DroppedQueueFull, t.DroppedPeerDown, t.RefusedTooLarge, t.BadFrames)
-
-	if len(st.Problems) == 0 {
-		fmt.Fprintln(w, "problems: none")
-		return
-	}
-	fmt.Fprintln(w, "problems:")
-	for _, p := range st.Problems {
-		fmt.Fprintf(w, "  - %s\n", p)
-	}
 }
 
 func printMembership(w io.Writer, m api.Membership) {

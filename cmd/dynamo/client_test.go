@@ -61,7 +61,7 @@ func fakeNode(t *testing.T) *httptest.Server {
 		}
 		st := api.Status{Node: "n1", Cluster: "dynamo", Address: "127.0.0.1:7001", HTTP: srv.Listener.Addr().String(),
 			Partitions: 8, Replicas: 1, ReadQuorum: 1, WriteQuorum: 1, Coordinators: 1,
-			Members:    []api.Member{{ID: "n1", Addr: "127.0.0.1:7001", HTTP: srv.Listener.Addr().String(), Agreed: true, Up: true}},
+			Members:    []api.Member{{ID: "n1", Addr: "127.0.0.1:7001", HTTP: srv.Listener.Addr().String(), Agreed: true, Up: true, State: "self"}},
 			Vnodes:     []uint32{0, 1, 2, 3, 4, 5, 6, 7},
 			Peers:      []api.Peer{{Addr: "127.0.0.1:7002", Up: false, Dropped: 3}},
 			Problems:   []string{"member n2 is down"},
@@ -103,7 +103,8 @@ func TestClientCommands(t *testing.T) {
 	node := "--node=" + srv.URL
 	run := func(args ...string) (string, error) {
 		var out bytes.Buffer
-		err := runClientTo(&out, args[0], args[1:])
+		// The fake node speaks HTTP only.
+		err := runClientTo(&out, args[0], append([]string{"--mode", "http"}, args[1:]...))
 		return out.String(), err
 	}
 	ctx1 := version.EncodeContext(version.NewClock(version.Entry{Node: "n1", Counter: 1}))
@@ -144,15 +145,20 @@ func TestClientCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"node n1", "MEMBER", "127.0.0.1:7001", "vnodes 8", "127.0.0.1:7002", "member n2 is down"} {
+	for _, want := range []string{"as n1 sees it", "NODE", "127.0.0.1:7001", "self", "member n2 is down"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("status output lacks %q:\n%s", want, out)
 		}
 	}
-	out, err = run("status", "--json", node)
+	out, err = run("status", "--output", "raw", node)
 	var st api.Status
 	if err != nil || json.Unmarshal([]byte(out), &st) != nil || st.Node != "n1" {
-		t.Fatalf("status --json: %q, %v", out, err)
+		t.Fatalf("status --output raw: %q, %v", out, err)
+	}
+	out, err = run("status", "--output", "json", node)
+	var view clusterView
+	if err != nil || json.Unmarshal([]byte(out), &view) != nil || len(view.Nodes) != 1 || view.Nodes[0].Partitions != 8 {
+		t.Fatalf("status --output json: %q, %v", out, err)
 	}
 
 	if _, err := run("put", "k", node); err == nil {

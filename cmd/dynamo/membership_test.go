@@ -67,6 +67,39 @@ func TestMembershipCommandsRefuseMistakesAndTakeChanges(t *testing.T) {
 			t.Errorf("dynamo %s: err %v, output %q; want a failure saying %q", strings.Join(tc.args, " "), err, out, tc.want)
 		}
 	}
+	// The client commands speak the Go client's native protocol by
+	// default; status draws every node.
+	if out, err := exec.Command(binary, "put", "greeting", "hello", "--node", n1).CombinedOutput(); err != nil {
+		t.Fatalf("dynamo put (native): %v\n%s", err, out)
+	}
+	if out, err := exec.Command(binary, "get", "greeting", "--node", n1).CombinedOutput(); err != nil || !strings.HasPrefix(string(out), "hello\n") {
+		t.Fatalf("dynamo get (native): %v\n%s", err, out)
+	}
+	eventually(t, 10*time.Second, "dynamo status counts the key on its three replicas", func() error {
+		out, err := exec.Command(binary, "status", "--node", n1, "--output", "json").CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("%v: %s", err, out)
+		}
+		var v clusterView
+		if err := json.Unmarshal(out, &v); err != nil {
+			return err
+		}
+		var keys int64
+		for _, r := range v.Nodes {
+			if r.Partitions != 64 || r.Err != "" {
+				return fmt.Errorf("%s: %d partitions, error %q", r.ID, r.Partitions, r.Err)
+			}
+			keys += r.Keys
+		}
+		if len(v.Nodes) != 3 || keys != 3 {
+			return fmt.Errorf("%d nodes, %d keys in all", len(v.Nodes), keys)
+		}
+		return nil
+	})
+	out, err := exec.Command(binary, "status", "--node", n1).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "as n1 sees it") || !strings.Contains(string(out), "self") {
+		t.Errorf("dynamo status: %v\n%s", err, out)
+	}
 	resp, err := http.Get(n1 + api.LeavePath + "?node=n2")
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +118,7 @@ func TestMembershipCommandsRefuseMistakesAndTakeChanges(t *testing.T) {
 
 	// With three members and N=3, a leave would leave keys short of
 	// replicas; a node that is gone for good may still be removed.
-	out, err := exec.Command(binary, "leave", "n3", "--node", n1).CombinedOutput()
+	out, err = exec.Command(binary, "leave", "n3", "--node", n1).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "join a node first") {
 		t.Errorf("dynamo leave n3 of three members: %v\n%s", err, out)
 	}

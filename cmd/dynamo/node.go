@@ -41,7 +41,7 @@ func runNode(args []string) error {
 	fs.IntVar(&cfg.HandoffRate, "handoff-rate", d.HandoffRate, "keys per second a partition moving to a new owner is sent at")
 	fs.IntVar(&cfg.Coordinators, "coordinators", d.Coordinators, "coordinator actors on this node")
 	fs.StringVar(&cfg.Storage, "storage", d.Storage, "pebble or memory")
-	fs.StringVar(&cfg.DataDir, "data", "", "data directory (pebble storage)")
+	fs.StringVar(&cfg.DataDir, "data", "", "data directory (pebble storage; default dynamo-data/ID under the working directory)")
 	fs.BoolVar(&cfg.SyncWrites, "sync", false, "fsync every write batch (survives power loss)")
 	fs.IntVar(&cfg.MaxKeySize, "max-key", d.MaxKeySize, "largest key in bytes")
 	fs.IntVar(&cfg.MaxValueSize, "max-value", d.MaxValueSize, "largest value in bytes")
