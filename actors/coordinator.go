@@ -85,6 +85,9 @@ type CoordinatorConfig struct {
 	// with its peers' would place keys where they do not look. It is
 	// called inside Receive and must not block.
 	Refuse func() string
+	// Metrics, when set, is told of every answer, read repair and
+	// forwarded put.
+	Metrics RequestMetrics
 }
 
 // CoordinatorStatsRequest asks a coordinator for its counters; it answers
@@ -136,6 +139,7 @@ type request struct {
 	partition uint32
 	timer     *time.Timer
 	msg       *messages.ClientPut // the write, for puts
+	start     time.Time           // when it began, for its latency
 
 	put       *protocol.Put
 	get       *protocol.Get
@@ -165,6 +169,9 @@ func NewCoordinator(cfg CoordinatorConfig) actor.Producer {
 	}
 	if cfg.ForwardWait <= 0 {
 		cfg.ForwardWait = DefaultForwardWait
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = noMetrics{}
 	}
 	if cfg.Now == nil {
 		cfg.Now = func() int64 { return time.Now().UnixNano() }
@@ -242,7 +249,7 @@ func (co *Coordinator) begin(c *actor.Context, client *actor.PID, key []byte, p 
 	if co.nextID == 0 { // zero is the id of read repair, which expects no answer
 		co.nextID++
 	}
-	r := &request{id: co.nextID, client: client, key: key, partition: uint32(p)}
+	r := &request{id: co.nextID, client: client, key: key, partition: uint32(p), start: time.Now()}
 	co.open[r.id] = r
 	co.arm(c, r, timerRequest, co.cfg.Timeout)
 	return r
@@ -323,6 +330,7 @@ func (co *Coordinator) reject(c *actor.Context, status int, why string, put bool
 	if put {
 		msg = &messages.ClientPutReply{Status: status, Err: why}
 	}
+	co.answered(nil, msg)
 	if c.Sender() != nil {
 		c.Respond(co.stamp(msg))
 	}

@@ -82,7 +82,9 @@ func (co *Coordinator) coordinatePut(c *actor.Context, client *actor.PID, m *mes
 	if err != nil {
 		co.stats.Unavailable++
 		if client != nil {
-			c.Engine().Send(client, &messages.ClientPutReply{Status: messages.StatusUnavailable, Err: err.Error()})
+			reply := &messages.ClientPutReply{Status: messages.StatusUnavailable, Err: err.Error()}
+			co.answered(&request{msg: m}, reply)
+			c.Engine().Send(client, co.stamp(reply))
 		}
 		return
 	}
@@ -232,6 +234,7 @@ func (co *Coordinator) sendForward(c *actor.Context, r *request, to string) {
 		fwd := *r.msg
 		fwd.Hops++
 		co.stats.Forwarded++
+		co.cfg.Metrics.Forwarded()
 		co.log.Debug().Uint32("partition", r.partition).Uint64("key_hash", keyHash(r.key)).Str("peer", to).
 			Msg("coordinator: put forwarded to a target")
 		c.Engine().SendWithSender(CoordinatorPID(addr, CoordinatorFor(r.key, co.cfg.Coordinators)), &fwd, r.client)
@@ -295,10 +298,8 @@ func (co *Coordinator) putGo(c *actor.Context, m *messages.PutGo) {
 		// peer it suspected came back). The origin will give the write to
 		// nobody else, and nothing was stored: say so.
 		co.stats.Unavailable++
-		if r.client != nil {
-			c.Engine().Send(r.client, &messages.ClientPutReply{Status: messages.StatusUnavailable,
-				Err: "the targets changed while the forwarded write was handed over: nothing was stored"})
-		}
+		co.reply(c, r, &messages.ClientPutReply{Status: messages.StatusUnavailable,
+			Err: "the targets changed while the forwarded write was handed over: nothing was stored"})
 		return
 	}
 	fwd := *r.msg

@@ -23,6 +23,7 @@ func (co *Coordinator) run(c *actor.Context, r *request, actions []protocol.Acti
 			if addr, ok := co.addr(a.Node); ok {
 				c.Send(VnodePID(addr, r.partition), &messages.ReplicaPut{Partition: r.partition, Key: r.key, Versions: a.Versions, Ring: co.cfg.Ring.Version()})
 				co.stats.Repairs++
+				co.cfg.Metrics.ReadRepair()
 			}
 		case protocol.Reap:
 			msg := &messages.ReplicaReap{Partition: r.partition, Key: r.key, Dots: a.Dots}
@@ -73,6 +74,7 @@ func (co *Coordinator) finish(r *request) {
 // reply answers r's client.
 func (co *Coordinator) reply(c *actor.Context, r *request, msg any) {
 	if r.client != nil {
+		co.answered(r, msg)
 		c.Engine().Send(r.client, co.stamp(msg))
 	}
 }

@@ -109,6 +109,9 @@ type Status struct {
 	// over; Dropped counts those handed over since it started.
 	Handoffs []Handoff `json:"handoffs,omitempty"`
 	Dropped  uint64    `json:"partitions_dropped"`
+	// Requests are the client requests this node's coordinators answered
+	// over the last 10 to 20 seconds, by operation.
+	Requests []RequestRate `json:"requests,omitempty"`
 	// TreeBuilds counts Merkle trees this node's vnodes built from stored
 	// keys since it started (at start, or after a write of unknown outcome);
 	// a partition that moves here brings its tree, built as keys arrive.
@@ -227,4 +230,13 @@ type TransportCnt struct {
 	DroppedPeerDown  uint64 `json:"dropped_peer_down"`
 	RefusedTooLarge  uint64 `json:"refused_too_large"`
 	BadFrames        uint64 `json:"bad_frames"`
+}
+
+// RequestRate is one operation's traffic through a node's coordinators.
+type RequestRate struct {
+	Op              string  `json:"op"` // get, put or delete
+	PerSecond       float64 `json:"per_second"`
+	FailedPerSecond float64 `json:"failed_per_second"` // answered 503, or outcome unknown
+	P50Ms           float64 `json:"p50_ms"`
+	P99Ms           float64 `json:"p99_ms"`
 }

@@ -11,8 +11,9 @@ import (
 // metrics are the node's Prometheus metrics, on its own registry so that
 // several nodes in one test process do not collide.
 type metrics struct {
-	reg    *prometheus.Registry
-	panics *prometheus.CounterVec
+	reg      *prometheus.Registry
+	panics   *prometheus.CounterVec
+	requests *requestMetrics
 }
 
 func newMetrics(n *Node) *metrics {
@@ -22,6 +23,7 @@ func newMetrics(n *Node) *metrics {
 		Help: "Panics recovered in actors, by actor kind and message type.",
 	}, []string{"kind", "message"})
 	m.reg.MustRegister(m.panics, collectors.NewGoCollector(), newViewCollector(n))
+	m.requests = newRequestMetrics(m.reg)
 	counter := func(name, help string, get func() uint64) {
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
 			func() float64 { return float64(get()) }))
@@ -46,13 +48,30 @@ func newMetrics(n *Node) *metrics {
 		func() uint64 { return n.syncView.KeysRepaired.Load() })
 	counter("dynamo_antientropy_bytes_total", "Bytes of hashes, keys and sets exchanges carried.",
 		func() uint64 { return n.syncView.Bytes.Load() })
-	counter("dynamo_merkle_tree_builds_total", "Merkle trees built from the store (at start, or after a write whose outcome was unknown).",
+	counter("dynamo_merkle_tree_builds_total", "Merkle trees built from stored keys (at start, or after a write whose outcome was unknown).",
 		func() uint64 { return n.vnodeCounters.TreeBuilds.Load() })
 	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "dynamo_merkle_tree_build_seconds_total",
 		Help: "Time spent building Merkle trees from the store."},
 		func() float64 { return float64(n.vnodeCounters.TreeBuildNanos.Load()) / 1e9 }))
 	counter("dynamo_transport_bad_frames_total", "Received frames dropped as oversized or undecodable.",
 		func() uint64 { return n.transport.Stats().BadFrames })
+	counter("dynamo_partitions_dropped_total", "Partitions handed over to their new owners and dropped here.",
+		func() uint64 { return n.partView.Dropped.Load() })
+	gauge := func(name, help string, get func() float64) {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, get))
+	}
+	gauge("dynamo_vnodes", "Partitions this node runs a vnode for (owned, and on their way out).",
+		func() float64 { return float64(len(n.partView.Held())) })
+	gauge("dynamo_partitions_filling", "Vnodes new to their partition, not filled yet: their reads do not count.",
+		func() float64 { return float64(n.vnodeCounters.Filling.Load()) })
+	gauge("dynamo_handoffs", "Partitions this node is handing over to their new owners.",
+		func() float64 { return float64(len(n.partView.Handoffs())) })
+	gauge("dynamo_membership_version", "Version of the membership this node routes by.",
+		func() float64 { return float64(n.ringView.Version()) })
+	gauge("dynamo_store_keys", "Keys the partitions held here store (counted every few seconds).",
+		func() float64 { k, _, _ := n.countStore(); return float64(k) })
+	gauge("dynamo_store_bytes", "Bytes of keys and sibling sets the partitions held here store (counted every few seconds).",
+		func() float64 { _, b, _ := n.countStore(); return float64(b) })
 	return m
 }
 

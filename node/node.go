@@ -265,7 +265,7 @@ func (n *Node) spawnActors() {
 			Node: cfg.ID, Addr: n.transport.Address(), Ring: n.ringView, ReadQuorum: cfg.ReadQuorum, WriteQuorum: cfg.WriteQuorum,
 			Timeout: cfg.RequestTimeout, Suspected: suspected, Detector: detector, Coordinators: cfg.Coordinators,
 			MaxKeySize: cfg.MaxKeySize, MaxValueSize: cfg.MaxValueSize, Refuse: refuse,
-			MaxReplyBytes: cfg.MaxFrameSize - 64<<10, TombstoneGrace: cfg.TombstoneGrace, Now: n.now,
+			MaxReplyBytes: cfg.MaxFrameSize - 64<<10, TombstoneGrace: cfg.TombstoneGrace, Now: n.now, Metrics: n.metrics.requests,
 			Log: n.base.With().Str("component", "coordinator").Logger(),
 		}), actors.CoordinatorKind, actor.WithID(fmt.Sprint(i)))
 		n.coordinators = append(n.coordinators, pid)

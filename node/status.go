@@ -68,6 +68,7 @@ func (n *Node) Status() api.Status {
 			For: now.Sub(h.Since).Seconds(), Rounds: h.Rounds, Keys: h.Keys, Total: h.Total, Retired: h.Retired, Err: h.Err})
 	}
 	s.Dropped = n.partView.Dropped.Load()
+	s.Requests = n.metrics.requests.rates()
 	s.TreeBuilds = n.vnodeCounters.TreeBuilds.Load()
 	ts := n.transport.Stats()
 	for _, p := range ts.Peers {
