@@ -293,12 +293,6 @@ func printMembership(w io.Writer, m api.Membership) {
 	tw.Flush()
 }
 
-func yesNo(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
-}
 
 func orDash(s string) string {
 	if s == "" {
