@@ -4,7 +4,7 @@ BIN     := bin/dynamo
 NODES   ?= 5
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build run test faults bench fuzz lint clean
+.PHONY: build run test faults bench fuzz lint clean image
 
 build:
 	$(GO) build -o $(BIN) ./cmd/dynamo
@@ -16,6 +16,7 @@ run: build
 # The whole suite: vet, then every test (fuzz seed corpora included).
 test:
 	$(GO) vet ./...
+	@docker info >/dev/null 2>&1 || echo "make test: no Docker engine answers, so the compose cluster test (deploy/) is skipped"
 	$(GO) test -count=1 -timeout 240s ./...
 
 # The fault-injection suite: every nemesis against 3 and 5 node processes on
@@ -35,6 +36,13 @@ bench: build
 	$(GO) run ./bench/cmd/hintbench -bin $(BIN)
 	$(GO) run ./bench/cmd/aebench -bin $(BIN)
 	$(GO) run ./bench/cmd/rebalancebench -bin $(BIN)
+
+# The node image, FROM scratch: a static binary and nothing else.
+# deploy/compose.yaml runs five nodes of it (see the README).
+IMAGE ?= dynamo:dev
+image:
+	CGO_ENABLED=0 $(GO) build -trimpath -o deploy/docker/dynamo ./cmd/dynamo
+	docker build -t $(IMAGE) deploy/docker
 
 # Runs each fuzz target for FUZZTIME.
 FUZZTIME ?= 30s

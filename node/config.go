@@ -24,6 +24,11 @@ type Config struct {
 	Advertise string
 	// HTTP is the host:port of the client API; "" serves no HTTP.
 	HTTP string
+	// HTTPAdvertise is the host:port clients reach the HTTP API at, as the
+	// node tells the members and, through /status, clients: behind a NAT
+	// or a container's published port it differs from HTTP. Default: the
+	// address HTTP listens on.
+	HTTPAdvertise string
 
 	// Members is the member list a new cluster starts with, in join order,
 	// as "id=host:port" (peer addresses); every first member is given the
@@ -263,6 +268,13 @@ func (c Config) Validate() error {
 	}
 	if _, err := ParseMembers(c.Members); err != nil {
 		bad("members: %v", err)
+	}
+	if c.HTTPAdvertise != "" {
+		if c.HTTP == "" {
+			bad("http advertise %s: the node serves no HTTP (give --http)", c.HTTPAdvertise)
+		} else if err := checkHostPort(c.HTTPAdvertise, false); err != nil {
+			bad("http advertise %s: %v", c.HTTPAdvertise, err)
+		}
 	}
 	if c.Join != "" {
 		if len(c.Members) > 0 {

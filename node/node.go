@@ -51,7 +51,8 @@ type Node struct {
 	syncView     actors.SyncView
 	metrics      *metrics
 	http         *http.Server
-	httpAddr     string
+	httpAddr     string // where the HTTP API listens
+	httpAdvert   string // where clients reach it (Config.HTTPAdvertise, else httpAddr)
 	stopOnce     sync.Once
 	// dots names the writes this node coordinates: the member ID and an
 	// incarnation new at every start, so that a node restarted on a store
@@ -156,6 +157,10 @@ func New(cfg Config, logOut io.Writer) (*Node, error) {
 			return nil, fmt.Errorf("listen for HTTP on %s: %w", cfg.HTTP, err)
 		}
 		n.httpAddr = l.Addr().String()
+		n.httpAdvert = n.httpAddr
+		if cfg.HTTPAdvertise != "" {
+			n.httpAdvert = cfg.HTTPAdvertise
+		}
 		// Bounded reads and writes: a client that trickles a body or never
 		// reads the answer must not hold a goroutine and a buffer forever.
 		n.http = &http.Server{
@@ -175,7 +180,7 @@ func New(cfg Config, logOut io.Writer) (*Node, error) {
 		return nil, err
 	}
 	if !found && cfg.Join != "" {
-		if state, err = n.joinCluster(n.httpAddr); err != nil {
+		if state, err = n.joinCluster(n.httpAdvert); err != nil {
 			return fail(err)
 		}
 		n.joined = true // every partition it holds is new to it
@@ -199,7 +204,7 @@ func New(cfg Config, logOut io.Writer) (*Node, error) {
 			}
 		}(httpListener)
 	}
-	log.Info().Str("listen", n.transport.Address()).Str("http", n.httpAddr).Str("data", dataWhere(cfg)).Str("dot_node", n.dots.Node()).
+	log.Info().Str("listen", n.transport.Address()).Str("http", n.httpAddr).Str("http_advertise", n.httpAdvert).Str("data", dataWhere(cfg)).Str("dot_node", n.dots.Node()).
 		Int("vnodes", len(n.partView.Held())).Int("members", len(state.Members())).Uint64("membership", state.Version).
 		Msg("node started")
 	return n, nil
@@ -242,7 +247,7 @@ func (n *Node) spawnActors() {
 		n.spawnVnode(uint32(p), n.joined)
 	}
 	n.actorPIDs = append(n.actorPIDs, sup.Spawn(e, actors.NewMembership(actors.MembershipConfig{
-		Self: cfg.ID, Addr: n.transport.Address(), HTTP: n.httpAddr, Coordinators: cfg.Coordinators,
+		Self: cfg.ID, Addr: n.transport.Address(), HTTP: n.httpAdvert, Coordinators: cfg.Coordinators,
 		State: n.state, Store: n.store, Ring: n.ringView, View: n.view,
 		Up:      func(id string) bool { return !n.peers.Suspected(id) },
 		Changed: actor.NewPID(n.transport.Address(), actors.PartitionsKind+"/"+actors.PartitionsID),

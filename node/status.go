@@ -10,7 +10,7 @@ import (
 // Status returns the node's view of itself and the cluster.
 func (n *Node) Status() api.Status {
 	s := api.Status{
-		Node: n.cfg.ID, Cluster: n.cfg.Cluster, Address: n.Address(), HTTP: n.httpAddr,
+		Node: n.cfg.ID, Cluster: n.cfg.Cluster, Address: n.Address(), HTTP: n.httpAdvert,
 		Partitions: n.cfg.Partitions, Replicas: n.cfg.Replicas,
 		ReadQuorum: n.cfg.ReadQuorum, WriteQuorum: n.cfg.WriteQuorum,
 		Coordinators: len(n.coordinators),

@@ -27,6 +27,12 @@ func runClient(cmd string, args []string) error {
 	if err != nil && strings.Contains(err.Error(), "connection refused") {
 		return fmt.Errorf("%w\n(is a node running there? `make run` starts a local cluster; --node picks another node)", err)
 	}
+	if errors.Is(err, client.ErrUnavailable) && strings.Contains(err.Error(), "peer down: dial") {
+		// Native mode dials the peer addresses the nodes advertise, which a
+		// container network or a firewall can hide from this machine.
+		return fmt.Errorf("%w\n(the nodes' peer addresses are not reachable from here, as behind a container network: "+
+			"--mode http goes through the HTTP API instead)", err)
+	}
 	return err
 }
 

@@ -22,6 +22,7 @@ func runNode(args []string) error {
 	fs.StringVar(&cfg.Listen, "listen", d.Listen, "host:port for the peer transport")
 	fs.StringVar(&cfg.Advertise, "advertise", "", "host:port peers dial (default: --listen)")
 	fs.StringVar(&cfg.HTTP, "http", "", "host:port for the HTTP API (empty: none)")
+	fs.StringVar(&cfg.HTTPAdvertise, "http-advertise", "", "host:port clients reach the HTTP API at (default: --http), e.g. a container's published port")
 	fs.StringVar(&members, "members", "", "the members a new cluster starts with, in order: id=host:port,id=host:port,...")
 	fs.StringVar(&cfg.Join, "join", "", "peer address of any member of a running cluster to join (a new node only; "+
 		"once it has run, its store holds the membership)")
