@@ -299,7 +299,6 @@ func printMembership(w io.Writer, m api.Membership) {
 	tw.Flush()
 }
 
-
 func orDash(s string) string {
 	if s == "" {
 		return "-"
