@@ -34,7 +34,11 @@ func (h *httpAPI) routes() http.Handler {
 	mux.HandleFunc(api.RemovePath, h.leave(true))
 	mux.Handle("/metrics", h.n.metrics.handler())
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no such path %s: the API is /kv/{key} and /status", r.URL.Path))
+		if r.URL.Path == "/" {
+			serveStatusPage(w, r)
+			return
+		}
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no such path %s: the API is /kv/{key} and /status; / is the status page", r.URL.Path))
 	})
 	return mux
 }

@@ -146,6 +146,9 @@ try it, from another terminal:
   ./bin/dynamo status
   ./bin/dynamo ping %[2]s
 
+watch it: http://%[1]s/ is a node's status page (ring, members, hints, handoffs, requests);
+  http://%[1]s/metrics is for Prometheus (deploy/grafana/dynamo.json is a dashboard)
+
 grow and shrink it (each change hands partitions over; status shows them):
   ./bin/dynamo join %[2]s --id n%[3]d --listen 127.0.0.1:%[4]d --http 127.0.0.1:%[5]d --data %[6]s/n%[3]d
   ./bin/dynamo leave n%[3]d      (then stop it with Ctrl-C once it holds no partition)
