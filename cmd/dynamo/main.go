@@ -21,6 +21,7 @@ Usage:
   dynamo delete KEY --context C                   delete a key
   dynamo status                                   show a node's view of the cluster
   dynamo repair [--partition P]                   compare a node's partitions with their other replicas now
+  dynamo bench [--workloads load,a,b,c] [--plot F] drive a running cluster with YCSB workloads and measure it
 
 Run "dynamo COMMAND -h" for a command's flags.
 `
@@ -45,6 +46,8 @@ func main() {
 		err = runDev(args)
 	case "ping":
 		err = runPing(args)
+	case "bench":
+		err = runBench(args)
 	case "put", "get", "delete", "status", "repair", "leave", "remove":
 		err = runClient(cmd, args)
 	case "help", "-h", "--help":
