@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/anthdm/hollywood/actor"
+	"github.com/dynamokv/dynamo/internal/growstack"
 	"github.com/dynamokv/dynamo/messages"
 	"github.com/rs/zerolog"
 )
@@ -41,6 +42,10 @@ func (s *Supervisor) Spawn(e *actor.Engine, p actor.Producer, kind string, opts 
 func (s *Supervisor) guard(kind string) actor.MiddlewareFunc {
 	return func(next actor.ReceiveFunc) actor.ReceiveFunc {
 		return func(c *actor.Context) {
+			// Each wake-up of an actor runs on a new goroutine: grow its
+			// stack now, while it is shallow, not frame by frame deep in
+			// the store (see package growstack).
+			growstack.Grow()
 			defer func() {
 				if r := recover(); r != nil {
 					s.recovered(kind, c, r)

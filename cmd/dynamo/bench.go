@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -36,6 +37,7 @@ func runBench(args []string) error {
 	w := f.fs.Int("w", 0, "write quorum W (default: the node's)")
 	plotFile := f.fs.String("plot", "", "draw throughput and latency percentiles over time to this .png file")
 	output := f.fs.String("output", "table", "the summary as table or json")
+	cpuProfile := f.fs.String("cpuprofile", "", "write this process's CPU profile (the client's side) to this file")
 	if _, err := f.parse(args, benchUsage, 0); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil // the flag package printed the usage
@@ -76,6 +78,17 @@ func runBench(args []string) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	cl, err := client.New(ctx, cfg)
 	if err != nil {
 		return err

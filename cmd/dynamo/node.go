@@ -52,6 +52,7 @@ func runNode(args []string) error {
 	fs.StringVar(&cfg.TLSCA, "tls-ca", "", "cluster CA certificate (PEM)")
 	fs.StringVar(&cfg.LogLevel, "log-level", d.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&cfg.LogFormat, "log-format", d.LogFormat, "console or json")
+	pprofAddr := fs.String("pprof", "", "host:port to serve Go's profiles at /debug/pprof/ (empty: off); keep it on loopback")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -64,6 +65,16 @@ func runNode(args []string) error {
 	n, err := node.New(cfg, os.Stderr)
 	if err != nil {
 		return err
+	}
+	if *pprofAddr != "" {
+		stopPprof, err := servePprof(*pprofAddr)
+		if err != nil {
+			n.Stop()
+			return err
+		}
+		defer stopPprof()
+		log := n.Logger()
+		log.Info().Str("pprof", *pprofAddr).Msg("serving profiles at /debug/pprof/")
 	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
