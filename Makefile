@@ -18,6 +18,7 @@ test:
 	$(GO) vet ./...
 	@docker info >/dev/null 2>&1 || echo "make test: no Docker engine answers, so the compose cluster test (deploy/) is skipped"
 	$(GO) test -count=1 -timeout 240s ./...
+	cd bench/olric && $(GO) vet ./... && $(GO) test -count=1 -timeout 120s ./...
 
 # The fault-injection suite: every nemesis against 3 and 5 node processes on
 # hosts of their own (network namespaces, as root), then the history check.
@@ -28,7 +29,8 @@ faults: build
 # Actor-level benchmarks: the transport against hollywood's remote, the
 # key-value path through three node processes, puts under failures with
 # the hint replay rate through five, anti-entropy repairs, and a rebalance
-# from three nodes to five. bench/README.md holds the
+# from three nodes to five, then YCSB side by side with olric (a module of
+# its own, bench/olric; SIDEFLAGS passes flags). bench/README.md holds the
 # figures; BENCHFLAGS=-readme makes kvbench rewrite its section there.
 bench: build
 	$(GO) run ./bench/cmd/benchall
@@ -36,6 +38,7 @@ bench: build
 	$(GO) run ./bench/cmd/hintbench -bin $(BIN)
 	$(GO) run ./bench/cmd/aebench -bin $(BIN)
 	$(GO) run ./bench/cmd/rebalancebench -bin $(BIN)
+	cd bench/olric && $(GO) run ./cmd/sidebyside -bin ../../$(BIN) -readme -readme-file ../README.md $(SIDEFLAGS)
 
 # The node image, FROM scratch: a static binary and nothing else.
 # deploy/compose.yaml runs five nodes of it (see the README).
