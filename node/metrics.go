@@ -2,6 +2,7 @@ package node
 
 import (
 	"net/http"
+	"regexp"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -22,7 +23,13 @@ func newMetrics(n *Node) *metrics {
 		Name: "dynamo_actor_panics_total",
 		Help: "Panics recovered in actors, by actor kind and message type.",
 	}, []string{"kind", "message"})
-	m.reg.MustRegister(m.panics, collectors.NewGoCollector(), newViewCollector(n))
+	// Besides the usual Go metrics: goroutines created (hollywood starts one
+	// each time an idle actor gets a message, so per operation it counts
+	// actor wake-ups) and objects allocated, which the benchmarks divide by
+	// operations.
+	goMetrics := collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(
+		collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/sched/goroutines-created:goroutines$|^/gc/heap/allocs:(objects|bytes)$`)}))
+	m.reg.MustRegister(m.panics, goMetrics, newViewCollector(n))
 	m.requests = newRequestMetrics(m.reg)
 	counter := func(name, help string, get func() uint64) {
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
@@ -30,6 +37,10 @@ func newMetrics(n *Node) *metrics {
 	}
 	counter("dynamo_transport_sent_total", "Frames written to peers.", func() uint64 { return n.transport.Stats().Sent })
 	counter("dynamo_transport_received_total", "Frames received from peers.", func() uint64 { return n.transport.Stats().Received })
+	counter("dynamo_transport_sent_bytes_total", "Bytes written to peers (native clients included), length prefixes included.",
+		func() uint64 { return n.transport.Stats().BytesSent })
+	counter("dynamo_transport_received_bytes_total", "Bytes of frames read from peers (native clients included).",
+		func() uint64 { return n.transport.Stats().BytesReceived })
 	counter("dynamo_transport_dropped_queue_full_total", "Frames dropped because a peer's queue was full.",
 		func() uint64 { return n.transport.Stats().DroppedQueueFull })
 	counter("dynamo_transport_dropped_peer_down_total", "Frames dropped because their peer was down.",

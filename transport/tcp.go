@@ -149,6 +149,7 @@ type TCP struct {
 	wg      sync.WaitGroup
 
 	received, droppedQueue, droppedDown  atomic.Uint64
+	bytesSent, bytesReceived             atomic.Uint64
 	refusedLarge, refusedEncode, badFrms atomic.Uint64
 	dials, dialFailures                  atomic.Uint64
 	encodeLog, frameLog                  rateLimiter
@@ -341,6 +342,8 @@ func (t *TCP) broadcast(ev any) {
 func (t *TCP) Stats() Stats {
 	s := Stats{
 		Received:         t.received.Load(),
+		BytesSent:        t.bytesSent.Load(),
+		BytesReceived:    t.bytesReceived.Load(),
 		DroppedQueueFull: t.droppedQueue.Load(),
 		DroppedPeerDown:  t.droppedDown.Load(),
 		RefusedTooLarge:  t.refusedLarge.Load(),

@@ -210,11 +210,12 @@ func (t *TCP) serveInbound(raw net.Conn) {
 
 	engine := t.engine.Load()
 	var dec messages.FrameDecoder // per connection: reuses the PIDs it carries
-	var delivered uint64
+	var delivered, bytesIn uint64
 	for {
 		if delivered > 0 && r.br.Buffered() == r.skip {
 			t.received.Add(delivered) // once per read, not per frame
-			delivered = 0
+			t.bytesReceived.Add(bytesIn)
+			delivered, bytesIn = 0, 0
 		}
 		body, err := r.next()
 		if errors.Is(err, errFrameTooLarge) {
@@ -224,9 +225,11 @@ func (t *TCP) serveInbound(raw net.Conn) {
 		}
 		if err != nil {
 			t.received.Add(delivered)
+			t.bytesReceived.Add(bytesIn)
 			t.log.Info().Str("peer", peer).Err(err).Msg("inbound connection closed")
 			return
 		}
+		bytesIn += uint64(len(body) + messages.LengthSize)
 		f, err := dec.Decode(body)
 		if err != nil {
 			t.badFrms.Add(1)

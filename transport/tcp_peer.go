@@ -365,6 +365,7 @@ func (p *peer) serve(c *outConn) error {
 			}
 			p.mu.Unlock()
 			p.lastWrite.Store(nanotime())
+			p.t.bytesSent.Add(uint64(len(chunk)))
 		}
 		p.sent.Add(uint64(n))
 		spare = releaseChunks(out)

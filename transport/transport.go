@@ -47,6 +47,8 @@ type PeerDown struct {
 type Stats struct {
 	Sent             uint64 // frames handed to a peer's connection
 	Received         uint64 // frames decoded and delivered to the engine
+	BytesSent        uint64 // bytes written to peers' connections, length prefixes included
+	BytesReceived    uint64 // bytes of frames read from inbound connections, heartbeats included
 	DroppedQueueFull uint64 // frames dropped because a peer's queue was full
 	DroppedPeerDown  uint64 // frames dropped because their peer was down
 	RefusedTooLarge  uint64 // frames refused at the sender: over the maximum size
