@@ -34,26 +34,32 @@ func (s *Supervisor) Panics() uint64 { return s.panics.Load() }
 
 // Spawn spawns p as kind with the supervisor's panic guard. Options are
 // hollywood's (actor.WithID, actor.WithInboxSize, ...).
+//
+// The guard wraps the receiver rather than being a middleware: hollywood
+// builds the middleware chain anew for every message, two allocations a
+// message on the hottest path of a node.
 func (s *Supervisor) Spawn(e *actor.Engine, p actor.Producer, kind string, opts ...actor.OptFunc) *actor.PID {
-	opts = append(opts, actor.WithMiddleware(s.guard(kind)))
-	return e.Spawn(p, kind, opts...)
+	return e.Spawn(func() actor.Receiver { return &guarded{inner: p(), s: s, kind: kind} }, kind, opts...)
 }
 
-func (s *Supervisor) guard(kind string) actor.MiddlewareFunc {
-	return func(next actor.ReceiveFunc) actor.ReceiveFunc {
-		return func(c *actor.Context) {
-			// Each wake-up of an actor runs on a new goroutine: grow its
-			// stack now, while it is shallow, not frame by frame deep in
-			// the store (see package growstack).
-			growstack.Grow()
-			defer func() {
-				if r := recover(); r != nil {
-					s.recovered(kind, c, r)
-				}
-			}()
-			next(c)
+// guarded is an actor's receiver under the supervisor's panic guard.
+type guarded struct {
+	inner actor.Receiver
+	s     *Supervisor
+	kind  string
+}
+
+func (g *guarded) Receive(c *actor.Context) {
+	// Each wake-up of an actor runs on a new goroutine: grow its stack now,
+	// while it is shallow, not frame by frame deep in the store (see
+	// package growstack).
+	growstack.Grow()
+	defer func() {
+		if r := recover(); r != nil {
+			g.s.recovered(g.kind, c, r)
 		}
-	}
+	}()
+	g.inner.Receive(c)
 }
 
 func (s *Supervisor) recovered(kind string, c *actor.Context, r any) {
