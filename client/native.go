@@ -238,7 +238,8 @@ func (n *native) request(ctx context.Context, m *member, deadline time.Time, key
 	if dl, ok := ctx.Deadline(); ok && patient {
 		budget = time.Until(dl).Round(time.Millisecond)
 	}
-	noAnswer := fmt.Sprintf("no answer within %v", budget)
+	// Formatted only when it is said: most requests are answered.
+	noAnswer := func() string { return fmt.Sprintf("no answer within %v", budget) }
 	for {
 		select {
 		case res := <-box.C():
@@ -249,11 +250,11 @@ func (n *native) request(ctx context.Context, m *member, deadline time.Time, key
 				return nil, &unreachable{m: m, where: m.addr, reason: "peer down: " + pv.reason, sent: sent}
 			}
 		case <-expired:
-			return nil, &unreachable{m: m, where: m.addr, reason: noAnswer, sent: true}
+			return nil, &unreachable{m: m, where: m.addr, reason: noAnswer(), sent: true}
 		case <-ctx.Done():
 			reason := ctx.Err().Error()
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				reason = noAnswer
+				reason = noAnswer()
 			}
 			return nil, &unreachable{m: m, where: m.addr, reason: reason, sent: true, err: ctx.Err()}
 		}
