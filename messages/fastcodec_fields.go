@@ -1,0 +1,154 @@
+package messages
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/dynamokv/dynamo/version"
+	"github.com/vmihailenco/msgpack/v5"
+	"github.com/vmihailenco/msgpack/v5/msgpcode"
+)
+
+// Hand-written msgpack for the key-value messages (kv.go), in the style of
+// fastcodec.go. Each encoder writes the bytes msgpack's reflection writes
+// for the struct tags with UseCompactInts: the same keys in field order,
+// omitempty fields left out when zero, nil slices and clocks as nil. (By
+// default reflection writes uint32 and uint64 fields at full width, 5 and
+// 9 bytes; every decoder reads either form.) Each decoder zeroes its
+// struct first, so that fields absent from the input are zero even in a
+// reused struct, and reads nil and empty values as reflection does: nil
+// stays nil, an empty byte string or array is an empty non-nil slice.
+
+// maxPrealloc bounds the slice allocated for an array before its elements
+// have been read: the length in the header is untrusted.
+const maxPrealloc = 64
+
+// decodeKVFields is decodeFields with a cheaper key read (decodeKey): the
+// same contract, the same errors.
+func decodeKVFields(d *msgpack.Decoder, what string, field func(key string) (bool, error)) error {
+	n, err := d.DecodeMapLen()
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	for i := 0; i < n; i++ {
+		key, err := decodeKey(d)
+		if err != nil {
+			return fmt.Errorf("%s key: %w", what, err)
+		}
+		known, err := field(key)
+		if err != nil {
+			return fmt.Errorf("%s.%s: %w", what, key, err)
+		}
+		if !known {
+			if err := d.Skip(); err != nil {
+				return fmt.Errorf("%s.%s: %w", what, key, err)
+			}
+		}
+	}
+	return nil
+}
+
+// decodeKey reads a map key as d.DecodeString does, but reads keys of one
+// or two bytes (all the keys of these messages) straight from the
+// decoder's reader, and returns the known two-byte keys without the
+// allocation DecodeString makes for any string longer than one byte.
+// msgpack interns no string shorter than three bytes, so skipping
+// DecodeString changes nothing when interning is on.
+func decodeKey(d *msgpack.Decoder) (string, error) {
+	c, err := d.PeekCode()
+	if err != nil {
+		return "", err
+	}
+	n := int(c & msgpcode.FixedStrMask)
+	br, ok := d.Buffered().(io.ByteReader)
+	if !ok || !msgpcode.IsFixedString(c) || n == 0 || n > 2 {
+		return d.DecodeString()
+	}
+	if _, err := br.ReadByte(); err != nil { // the code, peeked above
+		return "", err
+	}
+	var k [2]byte
+	for i := 0; i < n; i++ {
+		if k[i], err = br.ReadByte(); err != nil {
+			return "", io.ErrUnexpectedEOF
+		}
+	}
+	if n == 1 {
+		return string(k[:1]), nil // one-byte strings do not allocate
+	}
+	switch string(k[:]) {
+	case "pw":
+		return "pw", nil
+	case "pr":
+		return "pr", nil
+	case "id":
+		return "id", nil
+	}
+	return string(k[:]), nil
+}
+
+func encodeStringField(e *msgpack.Encoder, key, v string) error {
+	if err := e.EncodeString(key); err != nil {
+		return err
+	}
+	return e.EncodeString(v)
+}
+
+func encodeBoolField(e *msgpack.Encoder, key string, v bool) error {
+	if err := e.EncodeString(key); err != nil {
+		return err
+	}
+	return e.EncodeBool(v)
+}
+
+func encodeClockField(e *msgpack.Encoder, key string, v version.Clock) error {
+	if err := e.EncodeString(key); err != nil {
+		return err
+	}
+	return v.EncodeMsgpack(e)
+}
+
+func encodeSiblingsField(e *msgpack.Encoder, key string, v version.Siblings) error {
+	if err := e.EncodeString(key); err != nil {
+		return err
+	}
+	return v.EncodeMsgpack(e)
+}
+
+// encodeBytesListField writes a [][]byte as reflection does: nil as nil,
+// otherwise an array of byte strings (a nil element as nil).
+func encodeBytesListField(e *msgpack.Encoder, key string, v [][]byte) error {
+	if err := e.EncodeString(key); err != nil {
+		return err
+	}
+	if v == nil {
+		return e.EncodeNil()
+	}
+	if err := e.EncodeArrayLen(len(v)); err != nil {
+		return err
+	}
+	for _, b := range v {
+		if err := e.EncodeBytes(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decodeBytesList reads what encodeBytesListField writes: nil as nil, an
+// empty array as an empty non-nil slice, as reflection does.
+func decodeBytesList(d *msgpack.Decoder) ([][]byte, error) {
+	n, err := d.DecodeArrayLen()
+	if err != nil || n < 0 {
+		return nil, err
+	}
+	out := make([][]byte, 0, min(n, maxPrealloc))
+	for i := 0; i < n; i++ {
+		b, err := d.DecodeBytes()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
