@@ -59,6 +59,13 @@ func OpenPebble(opts Options) (Store, error) {
 		// writes to fill the memtable.
 		FlushDelayDeleteRange: 10 * time.Second,
 		Logger:                quietLogger{},
+		// Each write stores the key's whole sibling set again, so under
+		// load the same keys are rewritten over and over. A memtable of 64
+		// MiB instead of 4 absorbs the rewrites: fewer, smaller flushes
+		// and compactions (measured with 1 KiB values, YCSB A: 113 -> 98
+		// µs of node CPU per operation, p99 18.8 -> 12.4 ms). It is
+		// allocated as it fills.
+		MemTableSize: 64 << 20,
 	}
 	// Every read is a point read of one key, which without filters searches
 	// the index and a data block of each overlapping table of every level;

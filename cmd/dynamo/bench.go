@@ -123,7 +123,8 @@ func runBench(args []string) error {
 	}
 	summarize(os.Stdout, *output, results)
 	if n := store.SiblingReads(); n > 0 {
-		fmt.Fprintf(os.Stdout, "%d reads returned siblings (concurrent writes of one key)\n", n)
+		fmt.Fprintf(os.Stdout, "%d reads returned siblings: concurrent writes of one key, or writes of keys this run had not yet read or written, "+
+			"which go without a context (blind) and add a sibling (run load first)\n", n)
 	}
 	if *plotFile != "" {
 		title := fmt.Sprintf("dynamo bench: %d clients, %d records, %d-byte values", *clients, *records, *value)
