@@ -98,6 +98,11 @@ type Config struct {
 	// HandoffRate is the same bound for partitions on their way to a new
 	// owner (after a join, leave or remove), in both directions.
 	HandoffRate int
+	// VnodeCacheBytes is the memory all of the node's vnodes together may
+	// spend on keeping decoded sibling sets, shared out among them: a
+	// cached key costs a read neither a store lookup nor a decode. 0 means
+	// the default, 64 MiB; it is spent only as keys are read or written.
+	VnodeCacheBytes int
 
 	// Behaviours are actor behaviours to run beside the node's own (see
 	// Behaviour); they start after the failure detector and hint buffer.
@@ -124,6 +129,7 @@ func DefaultConfig() Config {
 		AntiEntropyRound: 10 * time.Second,
 		AntiEntropyRate:  1000,
 		HandoffRate:      10000,
+		VnodeCacheBytes:  64 << 20,
 		Coordinators:     4,
 		Storage:          "pebble",
 		MaxKeySize:       1 << 10,
@@ -178,6 +184,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.HandoffRate <= 0 {
 		c.HandoffRate = d.HandoffRate
+	}
+	if c.VnodeCacheBytes <= 0 {
+		c.VnodeCacheBytes = d.VnodeCacheBytes
 	}
 	if c.AntiEntropyRate <= 0 {
 		c.AntiEntropyRate = d.AntiEntropyRate

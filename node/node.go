@@ -232,9 +232,6 @@ func openStore(cfg Config) (store.Store, error) {
 	return st, nil
 }
 
-// vnodeCacheBudget is the memory all of a node's vnodes may spend on
-// caching decoded sibling sets.
-const vnodeCacheBudget = 8 << 20
 
 func (n *Node) spawnActors() {
 	cfg, e, sup := n.cfg, n.engine, n.supervisor
@@ -288,7 +285,7 @@ func (n *Node) spawnVnode(p uint32, partial bool) *actor.PID {
 		MaxClockEntries: 0,
 		// The vnodes share one budget, so that the cache's memory does
 		// not grow with the number of partitions.
-		CacheBytes: vnodeCacheBudget / max(len(n.ringView.Load().PartitionsOf(cfg.ID)), 1),
+		CacheBytes: cfg.VnodeCacheBytes / max(len(n.ringView.Load().PartitionsOf(cfg.ID)), 1),
 		Counters:   &n.vnodeCounters,
 		// Room for the key and the message around the set, so every
 		// replica can send what it holds in one frame.

@@ -40,6 +40,7 @@ func runNode(args []string) error {
 		"compare each partition with another replica once in this time (Merkle trees); negative: only on `dynamo repair`")
 	fs.IntVar(&cfg.AntiEntropyRate, "ae-rate", d.AntiEntropyRate, "keys per second anti-entropy may compare and send")
 	fs.IntVar(&cfg.HandoffRate, "handoff-rate", d.HandoffRate, "keys per second a partition moving to a new owner is sent at")
+	fs.IntVar(&cfg.VnodeCacheBytes, "vnode-cache", d.VnodeCacheBytes, "bytes all vnodes together may keep of decoded sibling sets (filled as keys are used)")
 	fs.IntVar(&cfg.Coordinators, "coordinators", d.Coordinators, "coordinator actors on this node")
 	fs.StringVar(&cfg.Storage, "storage", d.Storage, "pebble or memory")
 	fs.StringVar(&cfg.DataDir, "data", "", "data directory (pebble storage; default dynamo-data/ID under the working directory)")
