@@ -232,7 +232,6 @@ func openStore(cfg Config) (store.Store, error) {
 	return st, nil
 }
 
-
 func (n *Node) spawnActors() {
 	cfg, e, sup := n.cfg, n.engine, n.supervisor
 	n.actorPIDs = append(n.actorPIDs,
