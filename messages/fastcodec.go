@@ -41,7 +41,7 @@ func decodeFields(d *msgpack.Decoder, what string, field func(key string) (bool,
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	for i := 0; i < n; i++ {
-		key, err := d.DecodeString()
+		key, err := decodeKey(d) // DecodeString, without its allocation for short keys
 		if err != nil {
 			return fmt.Errorf("%s key: %w", what, err)
 		}

@@ -42,7 +42,7 @@ func (m *ClientPut) EncodeMsgpack(e *msgpack.Encoder) error {
 // DecodeMsgpack implements msgpack.CustomDecoder.
 func (m *ClientPut) DecodeMsgpack(d *msgpack.Decoder) error {
 	*m = ClientPut{}
-	return decodeKVFields(d, "ClientPut", func(key string) (bool, error) {
+	return decodeFields(d, "ClientPut", func(key string) (bool, error) {
 		var err error
 		switch key {
 		case "k":
@@ -100,7 +100,7 @@ func (m *ClientPutReply) EncodeMsgpack(e *msgpack.Encoder) error {
 // DecodeMsgpack implements msgpack.CustomDecoder.
 func (m *ClientPutReply) DecodeMsgpack(d *msgpack.Decoder) error {
 	*m = ClientPutReply{}
-	return decodeKVFields(d, "ClientPutReply", func(key string) (bool, error) {
+	return decodeFields(d, "ClientPutReply", func(key string) (bool, error) {
 		var err error
 		switch key {
 		case "s":
@@ -137,7 +137,7 @@ func (m *ClientGet) EncodeMsgpack(e *msgpack.Encoder) error {
 // DecodeMsgpack implements msgpack.CustomDecoder.
 func (m *ClientGet) DecodeMsgpack(d *msgpack.Decoder) error {
 	*m = ClientGet{}
-	return decodeKVFields(d, "ClientGet", func(key string) (bool, error) {
+	return decodeFields(d, "ClientGet", func(key string) (bool, error) {
 		var err error
 		switch key {
 		case "k":
@@ -183,7 +183,7 @@ func (m *ClientGetReply) EncodeMsgpack(e *msgpack.Encoder) error {
 // DecodeMsgpack implements msgpack.CustomDecoder.
 func (m *ClientGetReply) DecodeMsgpack(d *msgpack.Decoder) error {
 	*m = ClientGetReply{}
-	return decodeKVFields(d, "ClientGetReply", func(key string) (bool, error) {
+	return decodeFields(d, "ClientGetReply", func(key string) (bool, error) {
 		var err error
 		switch key {
 		case "s":

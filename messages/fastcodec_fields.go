@@ -1,7 +1,6 @@
 package messages
 
 import (
-	"fmt"
 	"io"
 
 	"github.com/dynamokv/dynamo/version"
@@ -22,31 +21,6 @@ import (
 // maxPrealloc bounds the slice allocated for an array before its elements
 // have been read: the length in the header is untrusted.
 const maxPrealloc = 64
-
-// decodeKVFields is decodeFields with a cheaper key read (decodeKey): the
-// same contract, the same errors.
-func decodeKVFields(d *msgpack.Decoder, what string, field func(key string) (bool, error)) error {
-	n, err := d.DecodeMapLen()
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	for i := 0; i < n; i++ {
-		key, err := decodeKey(d)
-		if err != nil {
-			return fmt.Errorf("%s key: %w", what, err)
-		}
-		known, err := field(key)
-		if err != nil {
-			return fmt.Errorf("%s.%s: %w", what, key, err)
-		}
-		if !known {
-			if err := d.Skip(); err != nil {
-				return fmt.Errorf("%s.%s: %w", what, key, err)
-			}
-		}
-	}
-	return nil
-}
 
 // decodeKey reads a map key as d.DecodeString does, but reads keys of one
 // or two bytes (all the keys of these messages) straight from the

@@ -37,7 +37,7 @@ func (m *ReplicaPut) EncodeMsgpack(e *msgpack.Encoder) error {
 // DecodeMsgpack implements msgpack.CustomDecoder.
 func (m *ReplicaPut) DecodeMsgpack(d *msgpack.Decoder) error {
 	*m = ReplicaPut{}
-	return decodeKVFields(d, "ReplicaPut", func(key string) (bool, error) {
+	return decodeFields(d, "ReplicaPut", func(key string) (bool, error) {
 		var err error
 		switch key {
 		case "i":
@@ -87,7 +87,7 @@ func (m *ReplicaGetReply) EncodeMsgpack(e *msgpack.Encoder) error {
 // DecodeMsgpack implements msgpack.CustomDecoder.
 func (m *ReplicaGetReply) DecodeMsgpack(d *msgpack.Decoder) error {
 	*m = ReplicaGetReply{}
-	return decodeKVFields(d, "ReplicaGetReply", func(key string) (bool, error) {
+	return decodeFields(d, "ReplicaGetReply", func(key string) (bool, error) {
 		var err error
 		switch key {
 		case "i":
@@ -136,7 +136,7 @@ func (m *CoordinatePut) EncodeMsgpack(e *msgpack.Encoder) error {
 // DecodeMsgpack implements msgpack.CustomDecoder.
 func (m *CoordinatePut) DecodeMsgpack(d *msgpack.Decoder) error {
 	*m = CoordinatePut{}
-	return decodeKVFields(d, "CoordinatePut", func(key string) (bool, error) {
+	return decodeFields(d, "CoordinatePut", func(key string) (bool, error) {
 		var err error
 		switch key {
 		case "o":
@@ -201,7 +201,7 @@ func (m *CoordinatePutDone) EncodeMsgpack(e *msgpack.Encoder) error {
 // DecodeMsgpack implements msgpack.CustomDecoder.
 func (m *CoordinatePutDone) DecodeMsgpack(d *msgpack.Decoder) error {
 	*m = CoordinatePutDone{}
-	return decodeKVFields(d, "CoordinatePutDone", func(key string) (bool, error) {
+	return decodeFields(d, "CoordinatePutDone", func(key string) (bool, error) {
 		var err error
 		switch key {
 		case "i":
