@@ -51,6 +51,7 @@ image:
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test ./messages -run '^$$' -fuzz FuzzDecodeFrame -fuzztime $(FUZZTIME)
+	$(GO) test ./messages -run '^$$' -fuzz FuzzKVDecode -fuzztime $(FUZZTIME)
 	$(GO) test ./version -run '^$$' -fuzz FuzzDecodeContext -fuzztime $(FUZZTIME)
 	$(GO) test ./version -run '^$$' -fuzz FuzzUnmarshalSiblings -fuzztime $(FUZZTIME)
 
