@@ -280,8 +280,8 @@ func (c *Client) Put(ctx context.Context, key, value []byte, opt PutOptions) (st
 		return "", err
 	}
 	var out string
-	err = c.route(ctx, key, false, func(ctx context.Context, m *member, deadline time.Time) error {
-		s, err := c.b.put(ctx, m, deadline, w)
+	err = c.route(ctx, key, false, func(ctx context.Context, m *member, b budget) error {
+		s, err := c.b.put(ctx, m, b, w)
 		out = s
 		return err
 	})
@@ -300,8 +300,8 @@ func (c *Client) Get(ctx context.Context, key []byte, opt GetOptions) (Result, e
 		return Result{}, err
 	}
 	var out Result
-	err := c.route(ctx, key, true, func(ctx context.Context, m *member, deadline time.Time) error {
-		r, err := c.b.get(ctx, m, deadline, key, opt)
+	err := c.route(ctx, key, true, func(ctx context.Context, m *member, b budget) error {
+		r, err := c.b.get(ctx, m, b, key, opt)
 		out = r
 		return err
 	})
@@ -320,8 +320,8 @@ func (c *Client) Delete(ctx context.Context, key []byte, contextStr string, opt 
 	if err != nil {
 		return err
 	}
-	return c.route(ctx, key, false, func(ctx context.Context, m *member, deadline time.Time) error {
-		_, err := c.b.put(ctx, m, deadline, w)
+	return c.route(ctx, key, false, func(ctx context.Context, m *member, b budget) error {
+		_, err := c.b.put(ctx, m, b, w)
 		return err
 	})
 }

@@ -164,7 +164,20 @@ func (h *httpBackend) down(*member) bool { return false }
 
 func (h *httpBackend) close() error { return nil }
 
-func (h *httpBackend) put(ctx context.Context, m *member, _ time.Time, w *write) (string, error) {
+// withBudget bounds ctx by the request's overall deadline, unless the
+// caller's own deadline is that bound: then ctx ends by the caller's
+// deadline and says so.
+func withBudget(ctx context.Context, b budget) (context.Context, context.CancelFunc) {
+	if dl, ok := ctx.Deadline(); ok && !b.overall.Before(dl) {
+		return ctx, func() {}
+	}
+	return context.WithDeadline(ctx, b.overall)
+}
+
+func (h *httpBackend) put(ctx context.Context, m *member, b budget, w *write) (string, error) {
+	// A member gets all the time left: see Client.route.
+	ctx, cancel := withBudget(ctx, b)
+	defer cancel()
 	method, body := http.MethodPut, io.Reader(bytes.NewReader(w.value))
 	if w.del {
 		method, body = http.MethodDelete, nil
@@ -191,7 +204,9 @@ func (h *httpBackend) put(ctx context.Context, m *member, _ time.Time, w *write)
 	return "", err
 }
 
-func (h *httpBackend) get(ctx context.Context, m *member, _ time.Time, key []byte, opt GetOptions) (Result, error) {
+func (h *httpBackend) get(ctx context.Context, m *member, b budget, key []byte, opt GetOptions) (Result, error) {
+	ctx, cancel := withBudget(ctx, b)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, keyURL(m.http, key, "r", opt.R, "pr", opt.PR), nil)
 	if err != nil {
 		return Result{}, fmt.Errorf("client: %w", err)

@@ -144,7 +144,7 @@ func (n *native) close() error {
 	return nil
 }
 
-func (n *native) put(ctx context.Context, m *member, deadline time.Time, w *write) (string, error) {
+func (n *native) put(ctx context.Context, m *member, b budget, w *write) (string, error) {
 	size := len(w.key) + len(w.value) + frameOverhead
 	for _, e := range w.clock {
 		size += len(e.Node) + 16
@@ -154,7 +154,7 @@ func (n *native) put(ctx context.Context, m *member, deadline time.Time, w *writ
 			len(w.key)+len(w.value), maxFrame-frameOverhead)
 	}
 	msg := &messages.ClientPut{Key: w.key, Value: w.value, Context: w.clock, Delete: w.del, W: w.w, PW: w.pw}
-	res, err := n.request(ctx, m, deadline, w.key, msg, true)
+	res, err := n.request(ctx, m, b, w.key, msg, true)
 	if err != nil {
 		return "", err
 	}
@@ -171,8 +171,8 @@ func (n *native) put(ctx context.Context, m *member, deadline time.Time, w *writ
 	return version.EncodeContext(reply.Context), nil
 }
 
-func (n *native) get(ctx context.Context, m *member, deadline time.Time, key []byte, opt GetOptions) (Result, error) {
-	res, err := n.request(ctx, m, deadline, key, &messages.ClientGet{Key: key, R: opt.R, PR: opt.PR}, false)
+func (n *native) get(ctx context.Context, m *member, b budget, key []byte, opt GetOptions) (Result, error) {
+	res, err := n.request(ctx, m, b, key, &messages.ClientGet{Key: key, R: opt.R, PR: opt.PR}, false)
 	if err != nil {
 		return Result{}, err
 	}
@@ -198,13 +198,14 @@ func statusError(status int, msg string) *Error {
 }
 
 // request sends msg to a coordinator of m and waits for its answer until
-// deadline or, for a write (patient), until ctx ends: once sent, a write
+// the member's budget or, for a write (patient), until the request's
+// overall deadline, or until ctx ends: once sent, a write
 // goes to no other member, so the time left is better spent waiting. A
 // member the transport reports down, before or after the send, is
 // unreachable at once: the transport drops frames for a down peer, so
 // waiting longer would only burn the time left for the next member.
-func (n *native) request(ctx context.Context, m *member, deadline time.Time, key []byte, msg any, patient bool) (any, error) {
-	timer := time.NewTimer(time.Until(deadline))
+func (n *native) request(ctx context.Context, m *member, b budget, key []byte, msg any, patient bool) (any, error) {
+	timer := time.NewTimer(time.Until(b.member))
 	defer timer.Stop()
 	pv := n.watch(m.addr)
 	// A down peer is redialled with backoff: wait, within the budget, for
@@ -230,14 +231,13 @@ func (n *native) request(ctx context.Context, m *member, deadline time.Time, key
 	upAtSend, ups := pv.up, pv.ups
 	n.engine.SendWithSender(pid, msg, box.PID())
 
-	expired := timer.C
+	wait := b.member
 	if patient {
-		expired = nil
+		wait = b.overall
+		timer.Reset(time.Until(wait))
 	}
-	budget := time.Until(deadline).Round(time.Millisecond)
-	if dl, ok := ctx.Deadline(); ok && patient {
-		budget = time.Until(dl).Round(time.Millisecond)
-	}
+	expired := timer.C
+	budget := time.Until(wait).Round(time.Millisecond)
 	// Formatted only when it is said: most requests are answered.
 	noAnswer := func() string { return fmt.Sprintf("no answer within %v", budget) }
 	for {
