@@ -3,6 +3,7 @@ package node
 import (
 	"net/http"
 	"regexp"
+	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -83,7 +84,31 @@ func newMetrics(n *Node) *metrics {
 		func() float64 { k, _, _ := n.countStore(); return float64(k) })
 	gauge("dynamo_store_bytes", "Bytes of keys and sibling sets the partitions held here store (counted every few seconds).",
 		func() float64 { _, b, _ := n.countStore(); return float64(b) })
+	m.reg.MustRegister(vnodeStoreCollector{n})
 	return m
+}
+
+// vnodeStoreCollector reports each vnode's store size, by partition.
+type vnodeStoreCollector struct{ n *Node }
+
+var (
+	vnodeKeysDesc = prometheus.NewDesc("dynamo_vnode_keys",
+		"Keys the vnode of each partition held here stores (counted every few seconds).", []string{"partition"}, nil)
+	vnodeBytesDesc = prometheus.NewDesc("dynamo_vnode_bytes",
+		"Bytes of keys and sibling sets the vnode of each partition held here stores (counted every few seconds).", []string{"partition"}, nil)
+)
+
+func (c vnodeStoreCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- vnodeKeysDesc
+	ch <- vnodeBytesDesc
+}
+
+func (c vnodeStoreCollector) Collect(ch chan<- prometheus.Metric) {
+	for p, pc := range c.n.countByPartition() {
+		label := strconv.FormatUint(uint64(p), 10)
+		ch <- prometheus.MustNewConstMetric(vnodeKeysDesc, prometheus.GaugeValue, float64(pc.keys), label)
+		ch <- prometheus.MustNewConstMetric(vnodeBytesDesc, prometheus.GaugeValue, float64(pc.bytes), label)
+	}
 }
 
 func (m *metrics) handler() http.Handler {

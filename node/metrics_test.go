@@ -46,6 +46,15 @@ func TestMetricsCountRequestsByOperationAndOutcome(t *testing.T) {
 		resp.Body.Close()
 	}
 	metrics := scrape(t, base+"/metrics")
+	var vnodeKeys float64
+	for name, v := range metrics {
+		if strings.HasPrefix(name, `dynamo_vnode_keys{partition="`) {
+			vnodeKeys += v
+		}
+	}
+	if vnodeKeys != 3 {
+		t.Errorf("dynamo_vnode_keys sums to %v over the partitions, want the 3 keys put", vnodeKeys)
+	}
 	for name, want := range map[string]float64{
 		`dynamo_requests_total{op="put",outcome="ok"}`:        3,
 		`dynamo_requests_total{op="get",outcome="ok"}`:        1,

@@ -13,8 +13,12 @@ type storeStats struct {
 	mu           sync.Mutex
 	at           time.Time
 	keys, bytes  int64
+	byPartition  map[uint32]partitionCount
 	countedEvery time.Duration
 }
+
+// partitionCount is what one vnode's partition stores.
+type partitionCount struct{ keys, bytes int64 }
 
 func (n *Node) countStore() (keys, bytes int64, at time.Time) {
 	s := &n.stats
@@ -28,13 +32,23 @@ func (n *Node) countStore() (keys, bytes int64, at time.Time) {
 		return s.keys, s.bytes, s.at
 	}
 	var k, b int64
+	by := map[uint32]partitionCount{}
 	for _, p := range n.partView.Held() {
 		pk, pb, err := n.store.PartitionStats(p)
 		if err != nil {
 			continue // a partition being dropped; the next count has it right
 		}
 		k, b = k+int64(pk), b+pb
+		by[p] = partitionCount{keys: int64(pk), bytes: pb}
 	}
-	s.keys, s.bytes, s.at = k, b, time.Now()
+	s.keys, s.bytes, s.byPartition, s.at = k, b, by, time.Now()
 	return s.keys, s.bytes, s.at
+}
+
+// countByPartition is countStore's count, partition by partition.
+func (n *Node) countByPartition() map[uint32]partitionCount {
+	n.countStore()
+	n.stats.mu.Lock()
+	defer n.stats.mu.Unlock()
+	return n.stats.byPartition
 }
