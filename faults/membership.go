@@ -129,22 +129,9 @@ func (r *run) changeMembership(ctx context.Context, res *MembershipResult) error
 	go func() { rd.run(wctx); close(readDone) }()
 	defer func() { stopLoad(); <-loadDone; <-readDone }()
 
-	var phases []history.Phase
-	mark := func(name string) {
-		now := r.w.since()
-		if len(phases) > 0 {
-			phases[len(phases)-1].End = now
-		}
-		phases = append(phases, history.Phase{Name: name, Start: now})
-	}
-	sleep := func(d time.Duration) error {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(d):
-			return nil
-		}
-	}
+	phases := phaseLog{since: r.w.since}
+	mark := phases.mark
+	sleep := func(d time.Duration) error { return sleepCtx(ctx, d) }
 	step := func(name string, change func() error) error {
 		mark(name)
 		start := time.Now()
@@ -182,7 +169,7 @@ func (r *run) changeMembership(ctx context.Context, res *MembershipResult) error
 	stopLoad()
 	<-loadDone
 	<-readDone
-	phases[len(phases)-1].End = r.w.since()
+	phases.end(r.w.since())
 	res.Reads, res.Missing, res.ReadFailed, res.ReadErrors = rd.reads, rd.missing, rd.failed, rd.errors
 
 	ops := r.w.history()
@@ -195,7 +182,7 @@ func (r *run) changeMembership(ctx context.Context, res *MembershipResult) error
 	res.Converged = took
 	res.Errors = topErrors(ops, 6)
 	finals := r.finalReads(keys)
-	res.Report = history.Check(history.Input{Ops: ops, Phases: phases, Finals: finals, DifferingKeys: differing,
+	res.Report = history.Check(history.Input{Ops: ops, Phases: phases.list, Finals: finals, DifferingKeys: differing,
 		Nodes: cfg.Nodes, Nemesis: "membership", Label: "3→5→3 nodes, membership"})
 	for _, i := range r.w.liveNodes() {
 		st, err := r.status(ctx, i)

@@ -193,22 +193,9 @@ func (r *run) execute(ctx context.Context, nm nemesis, res *Result) error {
 	go func() { r.w.run(wctx, cfg.Workers); close(loadDone) }()
 	defer func() { stopLoad(); <-loadDone }()
 
-	var phases []history.Phase
-	mark := func(name string) {
-		now := r.w.since()
-		if len(phases) > 0 {
-			phases[len(phases)-1].End = now
-		}
-		phases = append(phases, history.Phase{Name: name, Start: now})
-	}
-	sleep := func(d time.Duration) error {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(d):
-			return nil
-		}
-	}
+	phases := phaseLog{since: r.w.since}
+	mark := phases.mark
+	sleep := func(d time.Duration) error { return sleepCtx(ctx, d) }
 	mark("before")
 	if nm.prepare != nil {
 		if err := sleep(cfg.Before / 2); err != nil {
@@ -248,7 +235,7 @@ func (r *run) execute(ctx context.Context, nm nemesis, res *Result) error {
 	}
 	stopLoad()
 	<-loadDone
-	phases[len(phases)-1].End = r.w.since()
+	phases.end(r.w.since())
 
 	// Whatever the nemesis did, every node and link is back before the
 	// final reads.
@@ -276,7 +263,7 @@ func (r *run) execute(ctx context.Context, nm nemesis, res *Result) error {
 	res.Converged = took
 	res.Errors = topErrors(ops, 6)
 	finals := r.finalReads(keys)
-	res.Report = history.Check(history.Input{Ops: ops, Phases: phases, Finals: finals, DifferingKeys: differing,
+	res.Report = history.Check(history.Input{Ops: ops, Phases: phases.list, Finals: finals, DifferingKeys: differing,
 		Nodes: cfg.Nodes, Nemesis: nm.name, Label: fmt.Sprintf("%d nodes, %s", cfg.Nodes, nm.name)})
 	logf("  converged in %v, %d keys still differ", took.Round(time.Millisecond), differing)
 	return nil

@@ -11,27 +11,6 @@ import (
 // throughput; these produce the same map-shaped encoding as the struct
 // tags, so either side may use either form.
 
-func encodeUintField(e *msgpack.Encoder, key string, v uint64) error {
-	if err := e.EncodeString(key); err != nil {
-		return err
-	}
-	return e.EncodeUint(v)
-}
-
-func encodeIntField(e *msgpack.Encoder, key string, v int64) error {
-	if err := e.EncodeString(key); err != nil {
-		return err
-	}
-	return e.EncodeInt(v)
-}
-
-func encodeBytesField(e *msgpack.Encoder, key string, v []byte) error {
-	if err := e.EncodeString(key); err != nil {
-		return err
-	}
-	return e.EncodeBytes(v)
-}
-
 // decodeFields reads a map and calls field for each key; field returns
 // false for a key it does not know, which is then skipped, so that newer
 // senders may add fields.
@@ -60,13 +39,11 @@ func decodeFields(d *msgpack.Decoder, what string, field func(key string) (bool,
 
 // EncodeMsgpack implements msgpack.CustomEncoder.
 func (m *Blob) EncodeMsgpack(e *msgpack.Encoder) error {
-	if err := e.EncodeMapLen(2); err != nil {
-		return err
-	}
-	if err := encodeUintField(e, "s", m.Seq); err != nil {
-		return err
-	}
-	return encodeBytesField(e, "d", m.Data)
+	w := fieldWriter{e: e}
+	w.mapLen(2)
+	w.uint("s", m.Seq)
+	w.bytes("d", m.Data)
+	return w.err
 }
 
 // DecodeMsgpack implements msgpack.CustomDecoder.
@@ -87,16 +64,12 @@ func (m *Blob) DecodeMsgpack(d *msgpack.Decoder) error {
 
 // EncodeMsgpack implements msgpack.CustomEncoder.
 func (m *Echo) EncodeMsgpack(e *msgpack.Encoder) error {
-	if err := e.EncodeMapLen(3); err != nil {
-		return err
-	}
-	if err := encodeUintField(e, "s", m.Seq); err != nil {
-		return err
-	}
-	if err := encodeIntField(e, "t", m.Sent); err != nil {
-		return err
-	}
-	return encodeBytesField(e, "d", m.Data)
+	w := fieldWriter{e: e}
+	w.mapLen(3)
+	w.uint("s", m.Seq)
+	w.int("t", m.Sent)
+	w.bytes("d", m.Data)
+	return w.err
 }
 
 // DecodeMsgpack implements msgpack.CustomDecoder.
@@ -119,16 +92,12 @@ func (m *Echo) DecodeMsgpack(d *msgpack.Decoder) error {
 
 // EncodeMsgpack implements msgpack.CustomEncoder.
 func (m *ReplicaPutAck) EncodeMsgpack(e *msgpack.Encoder) error {
-	if err := e.EncodeMapLen(3); err != nil {
-		return err
-	}
-	if err := encodeUintField(e, "i", m.ReqID); err != nil {
-		return err
-	}
-	if err := encodeBytesField(e, "n", []byte(m.Node)); err != nil {
-		return err
-	}
-	return encodeBytesField(e, "e", []byte(m.Err))
+	w := fieldWriter{e: e}
+	w.mapLen(3)
+	w.uint("i", m.ReqID)
+	w.bytes("n", []byte(m.Node))
+	w.bytes("e", []byte(m.Err))
+	return w.err
 }
 
 // DecodeMsgpack implements msgpack.CustomDecoder.
@@ -155,21 +124,15 @@ func (m *ReplicaGet) EncodeMsgpack(e *msgpack.Encoder) error {
 	if m.Ring != 0 {
 		fields++
 	}
-	if err := e.EncodeMapLen(fields); err != nil {
-		return err
-	}
-	if err := encodeUintField(e, "i", m.ReqID); err != nil {
-		return err
-	}
-	if err := encodeUintField(e, "p", uint64(m.Partition)); err != nil {
-		return err
-	}
+	w := fieldWriter{e: e}
+	w.mapLen(fields)
+	w.uint("i", m.ReqID)
+	w.uint("p", uint64(m.Partition))
 	if m.Ring != 0 {
-		if err := encodeUintField(e, "r", m.Ring); err != nil {
-			return err
-		}
+		w.uint("r", m.Ring)
 	}
-	return encodeBytesField(e, "k", m.Key)
+	w.bytes("k", m.Key)
+	return w.err
 }
 
 // DecodeMsgpack implements msgpack.CustomDecoder.

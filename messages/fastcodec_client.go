@@ -9,34 +9,18 @@ import (
 
 // EncodeMsgpack implements msgpack.CustomEncoder.
 func (m *ClientPut) EncodeMsgpack(e *msgpack.Encoder) error {
-	if err := e.EncodeMapLen(9); err != nil {
-		return err
-	}
-	if err := encodeBytesField(e, "k", m.Key); err != nil {
-		return err
-	}
-	if err := encodeBytesField(e, "v", m.Value); err != nil {
-		return err
-	}
-	if err := encodeClockField(e, "c", m.Context); err != nil {
-		return err
-	}
-	if err := encodeBoolField(e, "d", m.Delete); err != nil {
-		return err
-	}
-	if err := encodeIntField(e, "w", int64(m.W)); err != nil {
-		return err
-	}
-	if err := encodeIntField(e, "pw", int64(m.PW)); err != nil {
-		return err
-	}
-	if err := encodeIntField(e, "h", int64(m.Hops)); err != nil {
-		return err
-	}
-	if err := encodeUintField(e, "id", m.ID); err != nil {
-		return err
-	}
-	return encodeStringField(e, "o", m.Origin)
+	w := fieldWriter{e: e}
+	w.mapLen(9)
+	w.bytes("k", m.Key)
+	w.bytes("v", m.Value)
+	w.clock("c", m.Context)
+	w.bool("d", m.Delete)
+	w.int("w", int64(m.W))
+	w.int("pw", int64(m.PW))
+	w.int("h", int64(m.Hops))
+	w.uint("id", m.ID)
+	w.str("o", m.Origin)
+	return w.err
 }
 
 // DecodeMsgpack implements msgpack.CustomDecoder.
@@ -76,25 +60,16 @@ func (m *ClientPutReply) EncodeMsgpack(e *msgpack.Encoder) error {
 	if m.Ring != 0 {
 		fields++
 	}
-	if err := e.EncodeMapLen(fields); err != nil {
-		return err
-	}
-	if err := encodeIntField(e, "s", int64(m.Status)); err != nil {
-		return err
-	}
-	if err := encodeStringField(e, "e", m.Err); err != nil {
-		return err
-	}
-	if err := encodeClockField(e, "c", m.Context); err != nil {
-		return err
-	}
-	if err := encodeBoolField(e, "u", m.Unknown); err != nil {
-		return err
-	}
+	w := fieldWriter{e: e}
+	w.mapLen(fields)
+	w.int("s", int64(m.Status))
+	w.str("e", m.Err)
+	w.clock("c", m.Context)
+	w.bool("u", m.Unknown)
 	if m.Ring != 0 {
-		return encodeUintField(e, "r", m.Ring)
+		w.uint("r", m.Ring)
 	}
-	return nil
+	return w.err
 }
 
 // DecodeMsgpack implements msgpack.CustomDecoder.
@@ -122,16 +97,12 @@ func (m *ClientPutReply) DecodeMsgpack(d *msgpack.Decoder) error {
 
 // EncodeMsgpack implements msgpack.CustomEncoder.
 func (m *ClientGet) EncodeMsgpack(e *msgpack.Encoder) error {
-	if err := e.EncodeMapLen(3); err != nil {
-		return err
-	}
-	if err := encodeBytesField(e, "k", m.Key); err != nil {
-		return err
-	}
-	if err := encodeIntField(e, "r", int64(m.R)); err != nil {
-		return err
-	}
-	return encodeIntField(e, "pr", int64(m.PR))
+	w := fieldWriter{e: e}
+	w.mapLen(3)
+	w.bytes("k", m.Key)
+	w.int("r", int64(m.R))
+	w.int("pr", int64(m.PR))
+	return w.err
 }
 
 // DecodeMsgpack implements msgpack.CustomDecoder.
@@ -159,25 +130,16 @@ func (m *ClientGetReply) EncodeMsgpack(e *msgpack.Encoder) error {
 	if m.Ring != 0 {
 		fields++
 	}
-	if err := e.EncodeMapLen(fields); err != nil {
-		return err
-	}
-	if err := encodeIntField(e, "s", int64(m.Status)); err != nil {
-		return err
-	}
-	if err := encodeStringField(e, "e", m.Err); err != nil {
-		return err
-	}
-	if err := encodeBytesListField(e, "v", m.Values); err != nil {
-		return err
-	}
-	if err := encodeClockField(e, "c", m.Context); err != nil {
-		return err
-	}
+	w := fieldWriter{e: e}
+	w.mapLen(fields)
+	w.int("s", int64(m.Status))
+	w.str("e", m.Err)
+	w.bytesList("v", m.Values)
+	w.clock("c", m.Context)
 	if m.Ring != 0 {
-		return encodeUintField(e, "r", m.Ring)
+		w.uint("r", m.Ring)
 	}
-	return nil
+	return w.err
 }
 
 // DecodeMsgpack implements msgpack.CustomDecoder.

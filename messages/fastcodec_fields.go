@@ -61,55 +61,72 @@ func decodeKey(d *msgpack.Decoder) (string, error) {
 	return string(k[:]), nil
 }
 
-func encodeStringField(e *msgpack.Encoder, key, v string) error {
-	if err := e.EncodeString(key); err != nil {
-		return err
-	}
-	return e.EncodeString(v)
+// fieldWriter writes a map's fields in turn and keeps the first error, so
+// that an encoder reads as the list of its fields. Each field is its key,
+// then its value.
+type fieldWriter struct {
+	e   *msgpack.Encoder
+	err error
 }
 
-func encodeBoolField(e *msgpack.Encoder, key string, v bool) error {
-	if err := e.EncodeString(key); err != nil {
-		return err
-	}
-	return e.EncodeBool(v)
-}
-
-func encodeClockField(e *msgpack.Encoder, key string, v version.Clock) error {
-	if err := e.EncodeString(key); err != nil {
-		return err
-	}
-	return v.EncodeMsgpack(e)
-}
-
-func encodeSiblingsField(e *msgpack.Encoder, key string, v version.Siblings) error {
-	if err := e.EncodeString(key); err != nil {
-		return err
-	}
-	return v.EncodeMsgpack(e)
-}
-
-// encodeBytesListField writes a [][]byte as reflection does: nil as nil,
-// otherwise an array of byte strings (a nil element as nil).
-func encodeBytesListField(e *msgpack.Encoder, key string, v [][]byte) error {
-	if err := e.EncodeString(key); err != nil {
-		return err
-	}
-	if v == nil {
-		return e.EncodeNil()
-	}
-	if err := e.EncodeArrayLen(len(v)); err != nil {
-		return err
-	}
-	for _, b := range v {
-		if err := e.EncodeBytes(b); err != nil {
-			return err
+// field writes key and, if that went well, the value put writes.
+func (w *fieldWriter) field(key string, put func() error) {
+	if w.err == nil {
+		if w.err = w.e.EncodeString(key); w.err == nil {
+			w.err = put()
 		}
 	}
-	return nil
 }
 
-// decodeBytesList reads what encodeBytesListField writes: nil as nil, an
+func (w *fieldWriter) mapLen(n int) {
+	if w.err == nil {
+		w.err = w.e.EncodeMapLen(n)
+	}
+}
+
+func (w *fieldWriter) uint(key string, v uint64) {
+	w.field(key, func() error { return w.e.EncodeUint(v) })
+}
+func (w *fieldWriter) int(key string, v int64) {
+	w.field(key, func() error { return w.e.EncodeInt(v) })
+}
+func (w *fieldWriter) bytes(key string, v []byte) {
+	w.field(key, func() error { return w.e.EncodeBytes(v) })
+}
+func (w *fieldWriter) str(key, v string) { w.field(key, func() error { return w.e.EncodeString(v) }) }
+func (w *fieldWriter) bool(key string, v bool) {
+	w.field(key, func() error { return w.e.EncodeBool(v) })
+}
+func (w *fieldWriter) clock(key string, v version.Clock) {
+	w.field(key, func() error { return v.EncodeMsgpack(w.e) })
+}
+func (w *fieldWriter) siblings(key string, v version.Siblings) {
+	w.field(key, func() error { return v.EncodeMsgpack(w.e) })
+}
+func (w *fieldWriter) version(key string, v version.Version) {
+	w.field(key, func() error { return v.EncodeMsgpack(w.e) })
+}
+
+// bytesList writes a [][]byte as reflection does: nil as nil, otherwise an
+// array of byte strings (a nil element as nil).
+func (w *fieldWriter) bytesList(key string, v [][]byte) {
+	w.field(key, func() error {
+		if v == nil {
+			return w.e.EncodeNil()
+		}
+		if err := w.e.EncodeArrayLen(len(v)); err != nil {
+			return err
+		}
+		for _, b := range v {
+			if err := w.e.EncodeBytes(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// decodeBytesList reads what fieldWriter.bytesList writes: nil as nil, an
 // empty array as an empty non-nil slice, as reflection does.
 func decodeBytesList(d *msgpack.Decoder) ([][]byte, error) {
 	n, err := d.DecodeArrayLen()

@@ -13,25 +13,16 @@ func (m *ReplicaPut) EncodeMsgpack(e *msgpack.Encoder) error {
 	if m.Ring != 0 {
 		fields++
 	}
-	if err := e.EncodeMapLen(fields); err != nil {
-		return err
-	}
-	if err := encodeUintField(e, "i", m.ReqID); err != nil {
-		return err
-	}
-	if err := encodeUintField(e, "p", uint64(m.Partition)); err != nil {
-		return err
-	}
-	if err := encodeBytesField(e, "k", m.Key); err != nil {
-		return err
-	}
-	if err := encodeSiblingsField(e, "v", m.Versions); err != nil {
-		return err
-	}
+	w := fieldWriter{e: e}
+	w.mapLen(fields)
+	w.uint("i", m.ReqID)
+	w.uint("p", uint64(m.Partition))
+	w.bytes("k", m.Key)
+	w.siblings("v", m.Versions)
 	if m.Ring != 0 {
-		return encodeUintField(e, "r", m.Ring)
+		w.uint("r", m.Ring)
 	}
-	return nil
+	return w.err
 }
 
 // DecodeMsgpack implements msgpack.CustomDecoder.
@@ -63,25 +54,16 @@ func (m *ReplicaGetReply) EncodeMsgpack(e *msgpack.Encoder) error {
 	if m.Partial {
 		fields++
 	}
-	if err := e.EncodeMapLen(fields); err != nil {
-		return err
-	}
-	if err := encodeUintField(e, "i", m.ReqID); err != nil {
-		return err
-	}
-	if err := encodeStringField(e, "n", m.Node); err != nil {
-		return err
-	}
-	if err := encodeSiblingsField(e, "v", m.Versions); err != nil {
-		return err
-	}
-	if err := encodeStringField(e, "e", m.Err); err != nil {
-		return err
-	}
+	w := fieldWriter{e: e}
+	w.mapLen(fields)
+	w.uint("i", m.ReqID)
+	w.str("n", m.Node)
+	w.siblings("v", m.Versions)
+	w.str("e", m.Err)
 	if m.Partial {
-		return encodeBoolField(e, "f", true)
+		w.bool("f", true)
 	}
-	return nil
+	return w.err
 }
 
 // DecodeMsgpack implements msgpack.CustomDecoder.
@@ -109,28 +91,16 @@ func (m *ReplicaGetReply) DecodeMsgpack(d *msgpack.Decoder) error {
 
 // EncodeMsgpack implements msgpack.CustomEncoder.
 func (m *CoordinatePut) EncodeMsgpack(e *msgpack.Encoder) error {
-	if err := e.EncodeMapLen(7); err != nil {
-		return err
-	}
-	if err := encodeStringField(e, "o", m.Home); err != nil {
-		return err
-	}
-	if err := encodeUintField(e, "i", m.ReqID); err != nil {
-		return err
-	}
-	if err := encodeUintField(e, "p", uint64(m.Partition)); err != nil {
-		return err
-	}
-	if err := encodeBytesField(e, "k", m.Key); err != nil {
-		return err
-	}
-	if err := encodeBytesField(e, "v", m.Value); err != nil {
-		return err
-	}
-	if err := encodeBoolField(e, "d", m.Delete); err != nil {
-		return err
-	}
-	return encodeClockField(e, "c", m.Context)
+	w := fieldWriter{e: e}
+	w.mapLen(7)
+	w.str("o", m.Home)
+	w.uint("i", m.ReqID)
+	w.uint("p", uint64(m.Partition))
+	w.bytes("k", m.Key)
+	w.bytes("v", m.Value)
+	w.bool("d", m.Delete)
+	w.clock("c", m.Context)
+	return w.err
 }
 
 // DecodeMsgpack implements msgpack.CustomDecoder.
@@ -162,40 +132,19 @@ func (m *CoordinatePut) DecodeMsgpack(d *msgpack.Decoder) error {
 
 // EncodeMsgpack implements msgpack.CustomEncoder.
 func (m *CoordinatePutDone) EncodeMsgpack(e *msgpack.Encoder) error {
-	if err := e.EncodeMapLen(10); err != nil {
-		return err
-	}
-	if err := encodeUintField(e, "i", m.ReqID); err != nil {
-		return err
-	}
-	if err := encodeStringField(e, "n", m.Node); err != nil {
-		return err
-	}
-	if err := e.EncodeString("v"); err != nil {
-		return err
-	}
-	if err := m.Version.EncodeMsgpack(e); err != nil {
-		return err
-	}
-	if err := encodeStringField(e, "e", m.Err); err != nil {
-		return err
-	}
-	if err := encodeSiblingsField(e, "s", m.Set); err != nil {
-		return err
-	}
-	if err := encodeUintField(e, "p", uint64(m.Partition)); err != nil {
-		return err
-	}
-	if err := encodeBytesField(e, "k", m.Key); err != nil {
-		return err
-	}
-	if err := encodeIntField(e, "t", int64(m.Status)); err != nil {
-		return err
-	}
-	if err := encodeClockField(e, "r", m.Reply); err != nil {
-		return err
-	}
-	return encodeBoolField(e, "m", m.MaybeStored)
+	w := fieldWriter{e: e}
+	w.mapLen(10)
+	w.uint("i", m.ReqID)
+	w.str("n", m.Node)
+	w.version("v", m.Version)
+	w.str("e", m.Err)
+	w.siblings("s", m.Set)
+	w.uint("p", uint64(m.Partition))
+	w.bytes("k", m.Key)
+	w.int("t", int64(m.Status))
+	w.clock("r", m.Reply)
+	w.bool("m", m.MaybeStored)
+	return w.err
 }
 
 // DecodeMsgpack implements msgpack.CustomDecoder.

@@ -54,6 +54,25 @@ func Puts(ctx context.Context, cl *client.Client, count int, key func(int) []byt
 	}
 }
 
+// LoadCluster connects a client (mode, through the first two nodes) and puts
+// n keys named key-%012d of valueSize bytes at W=3, so that every replica
+// holds them; it prints how long that took, the line the process
+// benchmarks start their report with.
+func LoadCluster(ctx context.Context, c *Cluster, mode client.Mode, n, valueSize int) (*client.Client, error) {
+	cl, err := client.New(ctx, client.Config{Seeds: c.Seeds()[:2], Timeout: 5 * time.Second, Mode: mode})
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	if err := Puts(ctx, cl, n, func(i int) []byte { return fmt.Appendf(nil, "key-%012d", i) }, make([]byte, valueSize), 3); err != nil {
+		cl.Close()
+		return nil, err
+	}
+	fmt.Printf("Three node processes (N=3, R=W=2, pebble, Q=64), %d keys of %d B loaded in %v, %s.\n\n",
+		n, valueSize, time.Since(start).Round(time.Millisecond), time.Now().Format("2006-01-02"))
+	return cl, nil
+}
+
 type FgResult struct {
 	ops, errs int
 	p50, p99  time.Duration
@@ -126,20 +145,36 @@ func GetJSON(ctx context.Context, u string, v any) error {
 	return jsonDecode(resp, v)
 }
 
-// metric reads one value from a node's /metrics.
+// Metric reads one value from a node's /metrics.
 func Metric(n *Node, name string) (float64, error) {
-	resp, err := http.Get("http://" + n.HTTP + "/metrics")
+	all, err := Metrics(n)
 	if err != nil {
 		return 0, err
 	}
+	v, ok := all[name]
+	if !ok {
+		return 0, errors.New("no metric " + name)
+	}
+	return v, nil
+}
+
+// Metrics reads every unlabelled value of a node's /metrics at once.
+func Metrics(n *Node) (map[string]float64, error) {
+	resp, err := http.Get("http://" + n.HTTP + "/metrics")
+	if err != nil {
+		return nil, err
+	}
 	defer resp.Body.Close()
+	out := map[string]float64{}
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
-		if f := strings.Fields(sc.Text()); len(f) == 2 && f[0] == name {
-			return strconv.ParseFloat(f[1], 64)
+		if f := strings.Fields(sc.Text()); len(f) == 2 && !strings.HasPrefix(f[0], "#") {
+			if v, err := strconv.ParseFloat(f[1], 64); err == nil {
+				out[f[0]] = v
+			}
 		}
 	}
-	return 0, errors.New("no metric " + name)
+	return out, sc.Err()
 }
 
 func WaitFor(ctx context.Context, limit time.Duration, cond func() bool) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"hash/fnv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/dynamokv/dynamo/client"
 )
@@ -17,9 +18,8 @@ type DynamoStore struct {
 	get    client.GetOptions
 	put    client.PutOptions
 	shards [64]ctxShard
-	// Siblings counts reads that returned more than one value.
-	siblings sync.Mutex
-	nSib     int64
+	// siblingReads counts reads that returned more than one value.
+	siblingReads atomic.Int64
 }
 
 type ctxShard struct {
@@ -56,9 +56,7 @@ func (s *DynamoStore) Read(ctx context.Context, key []byte) ([]byte, error) {
 	}
 	s.remember(key, res.Context)
 	if len(res.Values) > 1 {
-		s.siblings.Lock()
-		s.nSib++
-		s.siblings.Unlock()
+		s.siblingReads.Add(1)
 	}
 	return res.Values[0], nil
 }
@@ -77,10 +75,6 @@ func (s *DynamoStore) Write(ctx context.Context, key, value []byte) error {
 }
 
 // SiblingReads is how many reads returned siblings.
-func (s *DynamoStore) SiblingReads() int64 {
-	s.siblings.Lock()
-	defer s.siblings.Unlock()
-	return s.nSib
-}
+func (s *DynamoStore) SiblingReads() int64 { return s.siblingReads.Load() }
 
 func (s *DynamoStore) Close() error { return s.c.Close() }

@@ -69,7 +69,6 @@ type Stats struct {
 	Mean           time.Duration
 	P50, P99, P999 time.Duration
 	Max            time.Duration
-	ErrorShare     float64
 }
 
 // Result is what one workload measured.
@@ -332,9 +331,6 @@ func stats(name string, h *hdrhistogram.Histogram, errs int64) Stats {
 	s := Stats{Kind: name, Ops: h.TotalCount(), Errors: errs,
 		Mean: time.Duration(h.Mean() * float64(time.Microsecond)),
 		P50:  us(h.ValueAtQuantile(50)), P99: us(h.ValueAtQuantile(99)), P999: us(h.ValueAtQuantile(99.9)), Max: us(h.Max())}
-	if s.Ops+errs > 0 {
-		s.ErrorShare = float64(errs) / float64(s.Ops+errs)
-	}
 	return s
 }
 

@@ -67,10 +67,15 @@ func take(c *kv.Cluster, pids []int) (sample, error) {
 		return s, err
 	}
 	for _, n := range c.Nodes {
+		all, err := kv.Metrics(n)
+		if err != nil {
+			return s, fmt.Errorf("%s: %w", n.ID, err)
+		}
 		var v [3]float64
 		for i, name := range nodeMetrics {
-			if v[i], err = kv.Metric(n, name); err != nil {
-				return s, fmt.Errorf("%s: %w (a binary older than these metrics?)", n.ID, err)
+			var ok bool
+			if v[i], ok = all[name]; !ok {
+				return s, fmt.Errorf("%s: no metric %s (a binary older than these metrics?)", n.ID, name)
 			}
 		}
 		s.wakeups += v[0]

@@ -58,18 +58,11 @@ func run(ctx context.Context, bin string, n, rate int) error {
 		return err
 	}
 	defer c.Stop()
-	cl, err := client.New(ctx, client.Config{Seeds: c.Seeds()[:2], Timeout: 5 * time.Second, Mode: clientMode})
+	cl, err := kv.LoadCluster(ctx, c, clientMode, n, valueSize)
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	value := make([]byte, valueSize)
-	start := time.Now()
-	if err := kv.Puts(ctx, cl, n, func(i int) []byte { return fmt.Appendf(nil, "key-%012d", i) }, value, 3); err != nil {
-		return err
-	}
-	fmt.Printf("Three node processes (N=3, R=W=2, pebble, Q=64), %d keys of %d B loaded in %v, %s.\n\n",
-		n, valueSize, time.Since(start).Round(time.Millisecond), time.Now().Format("2006-01-02"))
 
 	idle := kv.Foreground(ctx, cl, n, 10*time.Second, nil)
 	stopLoad := make(chan struct{})
