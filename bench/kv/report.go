@@ -149,15 +149,23 @@ func Comparison(rs []*Result) string {
 }
 
 // WriteSection replaces the Heading section of the README at path with
-// section, keeping any in-process subsection it holds, or appends it. The
-// file is read right before it is written, since others edit it too.
+// section, keeping any in-process subsection it holds, or appends it.
 func WriteSection(path, section string) error {
+	return ReplaceSection(path, Heading, inProcessHeading, section)
+}
+
+// ReplaceSection replaces the section under heading (a "## " line) of the
+// markdown file at path with section, its heading included, keeping any
+// subsection of it headed keep ("" keeps none); a file without the
+// section gets it appended. The file is read right before it is written,
+// since others edit it too.
+func ReplaceSection(path, heading, keep, section string) error {
 	old, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	doc := string(old)
-	start, end := sectionBounds(doc)
+	start, end := sectionBounds(doc, heading)
 	if start < 0 {
 		if doc != "" && !strings.HasSuffix(doc, "\n") {
 			doc += "\n"
@@ -167,8 +175,10 @@ func WriteSection(path, section string) error {
 		}
 		return os.WriteFile(path, []byte(doc+section), 0o644)
 	}
-	if i := strings.Index(doc[start:end], "\n"+inProcessHeading); i >= 0 {
-		section = strings.TrimRight(section, "\n") + "\n\n" + strings.TrimLeft(doc[start+i:end], "\n")
+	if keep != "" {
+		if i := strings.Index(doc[start:end], "\n"+keep); i >= 0 {
+			section = strings.TrimRight(section, "\n") + "\n\n" + strings.TrimLeft(doc[start+i:end], "\n")
+		}
 	}
 	if end < len(doc) && !strings.HasSuffix(section, "\n\n") {
 		section = strings.TrimRight(section, "\n") + "\n\n"
@@ -176,21 +186,21 @@ func WriteSection(path, section string) error {
 	return os.WriteFile(path, []byte(doc[:start]+section+doc[end:]), 0o644)
 }
 
-// sectionBounds returns where the Heading section starts and where the
+// sectionBounds returns where the heading's section starts and where the
 // next second-level heading begins; start is -1 if there is none.
-func sectionBounds(doc string) (start, end int) {
+func sectionBounds(doc, heading string) (start, end int) {
 	start = -1
-	if strings.HasPrefix(doc, Heading+"\n") {
+	if strings.HasPrefix(doc, heading+"\n") {
 		start = 0
-	} else if i := strings.Index(doc, "\n"+Heading+"\n"); i >= 0 {
+	} else if i := strings.Index(doc, "\n"+heading+"\n"); i >= 0 {
 		start = i + 1
 	}
 	if start < 0 {
 		return -1, -1
 	}
-	rest := doc[start+len(Heading):]
+	rest := doc[start+len(heading):]
 	if i := strings.Index(rest, "\n## "); i >= 0 {
-		return start, start + len(Heading) + i + 1
+		return start, start + len(heading) + i + 1
 	}
 	return start, len(doc)
 }

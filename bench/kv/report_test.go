@@ -60,3 +60,17 @@ func TestComparisonNamesTheFasterClient(t *testing.T) {
 		}
 	}
 }
+
+func TestReplaceSectionKeepsTheOtherSections(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "README.md")
+	if err := os.WriteFile(path, []byte("# T\n\n## A\n\nold\n\n## B\n\nkept\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := ReplaceSection(path, "## A", "", "## A\n\nnew\n"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(path)
+	if want := "# T\n\n## A\n\nnew\n\n## B\n\nkept\n"; string(got) != want {
+		t.Errorf("after the rewrite:\n%q\nwant\n%q", got, want)
+	}
+}

@@ -179,7 +179,8 @@ func run(ctx context.Context, o options) error {
 	table := report(o, rows)
 	fmt.Println(table)
 	if o.writeReadme {
-		if err := rewriteSection(o.readme, sectionTitle, section(o, table)); err != nil {
+		heading := "## " + sectionTitle
+		if err := kv.ReplaceSection(o.readme, heading, "", heading+"\n\n"+section(o, table)); err != nil {
 			return err
 		}
 		fmt.Fprintf(os.Stderr, "rewrote %q in %s\n", sectionTitle, o.readme)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -114,28 +113,4 @@ Measured %s on %d cores, %s, clients and servers on the same cores:
 
 %s`, o.cfg.Clients, o.cfg.Records, strings.Join(names, ", "), strings.Join(dists, " and "), o.rounds,
 		o.warmup, o.cfg.Duration, time.Now().Format("2006-01-02"), runtime.NumCPU(), runtime.Version(), table)
-}
-
-// rewriteSection replaces the body of the "## title" section of a
-// markdown file, or appends the section when it is not there.
-func rewriteSection(path, title, body string) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("readme: %w", err)
-	}
-	s := string(data)
-	head := "## " + title + "\n"
-	i := strings.Index(s, head)
-	if i < 0 {
-		s = strings.TrimRight(s, "\n") + "\n\n" + head + "\n" + body
-		return os.WriteFile(path, []byte(s), 0o644)
-	}
-	rest := s[i+len(head):]
-	end := strings.Index(rest, "\n## ")
-	tail := ""
-	if end >= 0 {
-		tail = rest[end:]
-	}
-	s = s[:i] + head + "\n" + strings.TrimRight(body, "\n") + "\n" + tail
-	return os.WriteFile(path, []byte(s), 0o644)
 }
