@@ -20,6 +20,10 @@ const CoordinatorKind = messages.CoordinatorKind
 // configuration gives none.
 const DefaultCoordinatorTimeout = time.Second
 
+// DefaultReadHedge is how long a read waits for the R replicas it asked
+// first before it asks the rest, when the configuration gives no wait.
+const DefaultReadHedge = 10 * time.Millisecond
+
 // DefaultForwardWait is how long a forwarded put's target has to take it
 // before the next target is tried.
 const DefaultForwardWait = 250 * time.Millisecond
@@ -44,7 +48,13 @@ type CoordinatorConfig struct {
 	Ring                    *cluster.View
 	ReadQuorum, WriteQuorum int           // defaults for requests that give R or W as 0
 	Timeout                 time.Duration // wait for replica answers; 0 means DefaultCoordinatorTimeout
-	Log                     zerolog.Logger
+	// ReadHedge is how long a read waits for the R targets it asks first
+	// (this node first when it holds the key) before it asks the others
+	// too; asking R instead of N spares a replica's read and two messages
+	// on every read. 0 means DefaultReadHedge; a negative value, or one
+	// not under Timeout, asks every target at once.
+	ReadHedge time.Duration
+	Log       zerolog.Logger
 	// Suspected, when set, reports the members this node's failure
 	// detector suspects: requests go to the first N members of a key's
 	// walk that it does not (a sloppy quorum). It is called inside
@@ -109,6 +119,7 @@ type CoordinatorStats struct {
 	Late        uint64 // replica answers that arrived after their request ended
 	Repairs     uint64 // read-repair writes sent, and late writes replicated
 	Reaps       uint64 // keys whose tombstones a read found collectable
+	Hedged      uint64 // reads whose first targets were slow, so the rest were asked
 }
 
 // Coordinator runs client puts and gets: the decisions are the pure cores
@@ -158,6 +169,7 @@ type timerKind int8
 
 const (
 	timerRequest timerKind = iota
+	timerHedge
 	timerForward
 	timerTake
 )
@@ -166,6 +178,12 @@ const (
 func NewCoordinator(cfg CoordinatorConfig) actor.Producer {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultCoordinatorTimeout
+	}
+	if cfg.ReadHedge == 0 {
+		cfg.ReadHedge = DefaultReadHedge
+	}
+	if cfg.ReadHedge >= cfg.Timeout {
+		cfg.ReadHedge = -1
 	}
 	if cfg.ForwardWait <= 0 {
 		cfg.ForwardWait = DefaultForwardWait
@@ -243,15 +261,19 @@ func (co *Coordinator) targets(p int) []protocol.Target {
 }
 
 // begin registers a request of client under a new id and starts its
-// timer.
-func (co *Coordinator) begin(c *actor.Context, client *actor.PID, key []byte, p int) *request {
+// timer, or the hedge timer (which starts the request's when it fires).
+func (co *Coordinator) begin(c *actor.Context, client *actor.PID, key []byte, p int, hedge bool) *request {
 	co.nextID++
 	if co.nextID == 0 { // zero is the id of read repair, which expects no answer
 		co.nextID++
 	}
 	r := &request{id: co.nextID, client: client, key: key, partition: uint32(p), start: time.Now()}
 	co.open[r.id] = r
-	co.arm(c, r, timerRequest, co.cfg.Timeout)
+	if hedge {
+		co.arm(c, r, timerHedge, co.cfg.ReadHedge)
+	} else {
+		co.arm(c, r, timerRequest, co.cfg.Timeout)
+	}
 	return r
 }
 
@@ -290,6 +312,13 @@ func (co *Coordinator) timeout(c *actor.Context, m *timeoutMsg) {
 			delete(co.taking, m.id)
 			co.stats.Aborted++
 			co.log.Debug().Uint64("write", m.id).Msg("coordinator: forwarded put never given; dropped")
+		}
+	case timerHedge:
+		if r := co.open[m.id]; r != nil && r.get != nil {
+			co.arm(c, r, timerRequest, co.cfg.Timeout-co.cfg.ReadHedge)
+			co.stats.Hedged++
+			co.cfg.Metrics.ReadHedged()
+			co.run(c, r, r.get.Hedge())
 		}
 	default:
 		r := co.open[m.id]

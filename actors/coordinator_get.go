@@ -9,11 +9,12 @@ import (
 	"github.com/dynamokv/dynamo/quorum"
 )
 
-// The get protocol (protocol.Get): any node may coordinate a read. Every
-// target is asked (home nodes' vnodes, stand-ins' hint buffers); the
-// client is answered at R answers, but the request stays open until every
-// target answered or the timer fired, so that the slower answers are
-// compared too and the stale home nodes repaired.
+// The get protocol (protocol.Get): any node may coordinate a read. R
+// targets are asked first (home nodes' vnodes, stand-ins' hint buffers;
+// this node's own first), the others when one fails, when the first are
+// slower than the hedge, or when their answers disagree; the client is
+// answered at R answers, and stale home nodes among those that answered
+// are repaired.
 
 func (co *Coordinator) clientGet(c *actor.Context, m *messages.ClientGet) {
 	if !co.admit(c, m.Key, false) {
@@ -30,7 +31,8 @@ func (co *Coordinator) clientGet(c *actor.Context, m *messages.ClientGet) {
 		co.reject(c, messages.StatusBadRequest, fmt.Sprintf("PR=%d out of range 0..%d (N=%d)", m.PR, n, n), false)
 		return
 	}
-	spec := protocol.GetSpec{Targets: co.targets(p), R: r, PR: m.PR, Timeout: co.cfg.Timeout, N: n}
+	spec := protocol.GetSpec{Targets: co.targets(p), R: r, PR: m.PR, Timeout: co.cfg.Timeout, N: n,
+		Self: co.cfg.Node, AskAll: co.cfg.ReadHedge < 0}
 	if co.cfg.TombstoneGrace > 0 {
 		spec.ReapBefore = co.cfg.Now() - co.cfg.TombstoneGrace.Nanoseconds()
 	}
@@ -40,7 +42,7 @@ func (co *Coordinator) clientGet(c *actor.Context, m *messages.ClientGet) {
 		return
 	}
 	co.stats.Gets++
-	req := co.begin(c, c.Sender(), m.Key, p)
+	req := co.begin(c, c.Sender(), m.Key, p, get.Unasked())
 	req.get = get
 	co.run(c, req, actions)
 }

@@ -306,6 +306,7 @@ func (tc *testCluster) stats(i int) actors.CoordinatorStats {
 		sum.StandIn += s.StandIn
 		sum.Hinted += s.Hinted
 		sum.Aborted += s.Aborted
+		sum.Hedged += s.Hedged
 	}
 	return sum
 }

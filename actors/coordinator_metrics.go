@@ -15,6 +15,9 @@ type RequestMetrics interface {
 	// a successful read returned.
 	Answered(op, outcome string, took time.Duration, siblings int)
 	ReadRepair()
+	// ReadHedged: a read's first targets were slower than the hedge, so
+	// it asked the rest.
+	ReadHedged()
 	Forwarded()
 }
 
@@ -32,6 +35,7 @@ type noMetrics struct{}
 
 func (noMetrics) Answered(string, string, time.Duration, int) {}
 func (noMetrics) ReadRepair()                                 {}
+func (noMetrics) ReadHedged()                                 {}
 func (noMetrics) Forwarded()                                  {}
 
 // answered reports a client answer to the metrics.

@@ -89,7 +89,7 @@ func (co *Coordinator) coordinatePut(c *actor.Context, client *actor.PID, m *mes
 		return
 	}
 	co.stats.Puts++
-	r := co.begin(c, client, m.Key, p)
+	r := co.begin(c, client, m.Key, p, false)
 	r.put, r.msg = put, m
 	co.run(c, r, actions)
 }

@@ -224,7 +224,8 @@ func TestCoordinatorLateReplies(t *testing.T) {
 }
 
 // A write made while one replica was cut off reaches it through read
-// repair once a read sees it differ from the others.
+// repair once a read sees it differ from the others. The read is
+// coordinated by the stale replica, which asks itself first.
 func TestCoordinatorReadRepair(t *testing.T) {
 	tc := newTestCluster(t, clusterSpec{timeout: 500 * time.Millisecond})
 	behind := tc.nodes[2]
@@ -235,7 +236,7 @@ func TestCoordinatorReadRepair(t *testing.T) {
 		t.Fatalf("isolated replica holds %v before the read", got)
 	}
 
-	got := tc.get(0, "k")
+	got := tc.get(2, "k")
 	if got.Status != messages.StatusOK || !slices.Equal(values(got), []string{"v"}) {
 		t.Fatalf("get: %d %v", got.Status, values(got))
 	}
@@ -246,7 +247,8 @@ func TestCoordinatorReadRepair(t *testing.T) {
 	if held := tc.stored(behind.id, "k"); held.Context().Compare(ctx) != version.Equal {
 		t.Fatalf("repaired replica holds %v; want the version of %v", held, ctx)
 	}
-	if s := tc.stats(0); s.Repairs != 1 {
+	eventually(t, 5*time.Second, "read closed", func() bool { return tc.stats(2).Open == 0 })
+	if s := tc.stats(2); s.Repairs != 1 {
 		t.Fatalf("stats %+v; want one repair", s)
 	}
 	// Now that all agree, another read repairs nothing.
@@ -254,6 +256,45 @@ func TestCoordinatorReadRepair(t *testing.T) {
 	eventually(t, 5*time.Second, "second read closed", func() bool { return tc.stats(1).Open == 0 })
 	if s := tc.stats(1); s.Repairs != 0 {
 		t.Fatalf("stats %+v after a read of agreeing replicas; want no repair", s)
+	}
+}
+
+// A read asks R replicas first. When one of them is cut off but not yet
+// suspected, the hedge asks the third, and the read is answered long
+// before the request's timer; with the hedge off, the read asks all three
+// at once.
+func TestCoordinatorReadHedge(t *testing.T) {
+	for _, hedge := range []time.Duration{20 * time.Millisecond, -1} {
+		t.Run(fmt.Sprint(hedge), func(t *testing.T) {
+			tc := newTestCluster(t, clusterSpec{timeout: 5 * time.Second,
+				coord: func(cfg *actors.CoordinatorConfig) { cfg.ReadHedge = hedge }})
+			tc.mustPut(0, "k", "v", nil)
+			// Node 0 asks itself and the next of the key's replicas first:
+			// cut that one off.
+			var second string
+			for _, id := range tc.pref([]byte("k")) {
+				if id != tc.nodes[0].id {
+					second = id
+					break
+				}
+			}
+			tc.net.Isolate(tc.node(second).addr)
+			start := time.Now()
+			got := tc.get(0, "k")
+			if got.Status != messages.StatusOK || !slices.Equal(values(got), []string{"v"}) {
+				t.Fatalf("get with %s cut off: %d %q %v", second, got.Status, got.Err, values(got))
+			}
+			// Not a timing threshold: the request's timer is 5 s, and an
+			// answer before it is one the hedge (or asking all) made.
+			if took := time.Since(start); took >= 5*time.Second {
+				t.Fatalf("get took %s: it waited for the request's timer", took)
+			}
+			tc.net.Heal()
+			s := tc.stats(0)
+			if hedge > 0 && s.Hedged != 1 || hedge < 0 && s.Hedged != 0 {
+				t.Fatalf("stats %+v: want %d hedged reads", s, map[bool]int{true: 1, false: 0}[hedge > 0])
+			}
+		})
 	}
 }
 

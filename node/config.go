@@ -49,6 +49,10 @@ type Config struct {
 	ReadQuorum, WriteQuorum int
 	// RequestTimeout ends a coordinator's wait for replicas.
 	RequestTimeout time.Duration
+	// ReadHedge is how long a read waits for the R replicas it asks first
+	// before it asks the others too; negative asks all N at once.
+	// Default 10ms.
+	ReadHedge time.Duration
 	// TombstoneGrace is how old a deletion must be before the first read
 	// that finds it on every replica, alone, removes the key from the
 	// store. It must outlast any outage after which an older copy of a
@@ -124,6 +128,7 @@ func DefaultConfig() Config {
 		ReadQuorum:       2,
 		WriteQuorum:      2,
 		RequestTimeout:   time.Second,
+		ReadHedge:        10 * time.Millisecond,
 		TombstoneGrace:   24 * time.Hour,
 		HintWindow:       3 * time.Hour,
 		AntiEntropyRound: 10 * time.Second,
@@ -172,6 +177,9 @@ func (c Config) WithDefaults() Config {
 	setI(&c.PeerQueueBytes, d.PeerQueueBytes)
 	if c.RequestTimeout == 0 {
 		c.RequestTimeout = d.RequestTimeout
+	}
+	if c.ReadHedge == 0 {
+		c.ReadHedge = d.ReadHedge
 	}
 	if c.TombstoneGrace == 0 {
 		c.TombstoneGrace = d.TombstoneGrace

@@ -19,6 +19,7 @@ type requestMetrics struct {
 	quorum    *prometheus.CounterVec
 	siblings  prometheus.Histogram
 	repairs   prometheus.Counter
+	hedges    prometheus.Counter
 	forwarded prometheus.Counter
 
 	mu     sync.Mutex
@@ -53,11 +54,13 @@ func newRequestMetrics(reg *prometheus.Registry) *requestMetrics {
 			Help: "Live values returned by a successful read (1: no conflict).", Buckets: []float64{1, 2, 3, 4, 6, 8, 16, 32}}),
 		repairs: prometheus.NewCounter(prometheus.CounterOpts{Name: "dynamo_read_repairs_total",
 			Help: "Replica writes sent by reads to replicas that answered stale."}),
+		hedges: prometheus.NewCounter(prometheus.CounterOpts{Name: "dynamo_read_hedges_total",
+			Help: "Reads whose first R replicas were slower than --read-hedge, so that the others were asked too."}),
 		forwarded: prometheus.NewCounter(prometheus.CounterOpts{Name: "dynamo_forwarded_requests_total",
 			Help: "Puts this node sent on to a node among their targets."}),
 		window: map[string]*opWindow{},
 	}
-	reg.MustRegister(m.requests, m.latency, m.quorum, m.siblings, m.repairs, m.forwarded)
+	reg.MustRegister(m.requests, m.latency, m.quorum, m.siblings, m.repairs, m.hedges, m.forwarded)
 	return m
 }
 
@@ -85,6 +88,9 @@ func (m *requestMetrics) Answered(op, outcome string, took time.Duration, siblin
 
 // ReadRepair implements actors.RequestMetrics.
 func (m *requestMetrics) ReadRepair() { m.repairs.Inc() }
+
+// ReadHedged implements actors.RequestMetrics.
+func (m *requestMetrics) ReadHedged() { m.hedges.Inc() }
 
 // Forwarded implements actors.RequestMetrics.
 func (m *requestMetrics) Forwarded() { m.forwarded.Inc() }

@@ -22,16 +22,30 @@ type GetSpec struct {
 	// stamped before it (unix nanoseconds).
 	ReapBefore int64
 	N          int // the partition's home nodes
+	// Self is this node: when it is a target it is asked first, as its
+	// answer crosses no network.
+	Self string
+	// AskAll asks every target at once instead of R of them first.
+	AskAll bool
 }
 
-// Get is the read protocol: every target is asked; the client is answered
-// at R answers (and PR of home nodes), but the request stays open until
-// every target answered or the timer fired, so that the slower answers are
-// compared too and the stale home replicas repaired.
+// Get is the read protocol. R targets are asked first (this node first
+// when it is one); another is asked for each that fails, and the rest all
+// at once when the actor's hedge timer fires (Hedge) before they answer.
+// The client is answered at R answers (and PR of home nodes). When the
+// answers agree and hold no tombstone to collect, the read ends there: the
+// targets not asked hold, by the quorums' overlap, nothing the answers
+// lack that an acknowledged write left. When they disagree, or hold
+// tombstones that may be collected, the rest are asked too, so that every
+// stale home replica is repaired and the tombstones' collection can see
+// all N; the request then stays open until every target asked answered or
+// the timer fired. PR > 0 asks every target at once.
 type Get struct {
 	spec    GetSpec
 	read    *quorum.Read
 	home    *quorum.Tally
+	order   []int // target indices in the order they are asked
+	asked   int   // order[:asked] have been asked
 	replied bool
 	done    bool
 }
@@ -56,16 +70,48 @@ func NewGet(spec GetSpec) (*Get, []Action, error) {
 			return nil, nil, err
 		}
 	}
-	out := make([]Action, 0, len(spec.Targets))
-	for _, t := range spec.Targets {
-		out = append(out, Read{Target: t})
+	g.order = make([]int, 0, len(spec.Targets))
+	if i := index(spec.Targets, spec.Self); i >= 0 && spec.Self != "" {
+		g.order = append(g.order, i)
 	}
-	return g, out, nil
+	for i, t := range spec.Targets {
+		if t.Node != spec.Self || spec.Self == "" {
+			g.order = append(g.order, i)
+		}
+	}
+	first := spec.R
+	if spec.AskAll || spec.PR > 0 {
+		first = len(spec.Targets)
+	}
+	return g, g.ask(first), nil
+}
+
+// ask asks up to n more targets.
+func (g *Get) ask(n int) []Action {
+	var out []Action
+	for ; n > 0 && g.asked < len(g.order); n-- {
+		out = append(out, Read{Target: g.spec.Targets[g.order[g.asked]]})
+		g.asked++
+	}
+	return out
+}
+
+// Unasked reports whether some targets have not been asked yet: the actor
+// then runs a hedge timer, shorter than the request's.
+func (g *Get) Unasked() bool { return !g.done && g.asked < len(g.order) }
+
+// Hedge takes the hedge timer: the targets asked are slow to answer, so
+// the rest are asked too.
+func (g *Get) Hedge() []Action {
+	if g.done {
+		return nil
+	}
+	return g.ask(len(g.order))
 }
 
 // Answer takes what a target holds.
 func (g *Get) Answer(node string, vs version.Siblings) []Action {
-	if g.done {
+	if g.done || !g.isAsked(node) {
 		return nil
 	}
 	all := g.read.Answer(node, vs)
@@ -81,12 +127,56 @@ func (g *Get) Fail(node, err string) []Action {
 	if g.done {
 		return nil
 	}
+	if !g.isAsked(node) || g.read.Tally().Answered(node) {
+		return nil
+	}
 	all := g.read.Fail(node, err)
 	var home quorum.Verdict
 	if g.home != nil {
 		home = g.home.Fail(node, err)
 	}
-	return g.decide(all, home)
+	// Another target takes the failed one's place.
+	return append(g.ask(1), g.decide(all, home)...)
+}
+
+// isAsked reports whether node is a target asked so far; answers from
+// others change nothing.
+func (g *Get) isAsked(node string) bool {
+	for _, i := range g.order[:g.asked] {
+		if g.spec.Targets[i].Node == node {
+			return true
+		}
+	}
+	return false
+}
+
+// askedAnswered reports whether every target asked so far has answered.
+func (g *Get) askedAnswered() bool {
+	for _, i := range g.order[:g.asked] {
+		if !g.read.Tally().Answered(g.spec.Targets[i].Node) {
+			return false
+		}
+	}
+	return true
+}
+
+// needsRest reports whether the answers so far call for asking the
+// targets not asked: they disagree, so a replica not asked may be stale
+// too, or they hold tombstones whose collection needs every home node's
+// answer.
+func (g *Get) needsRest() bool {
+	final, stale := g.read.Repairs()
+	if len(stale) > 0 {
+		return true
+	}
+	if g.spec.ReapBefore != 0 {
+		for _, v := range final {
+			if v.Deleted {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (g *Get) decide(all, home quorum.Verdict) []Action {
@@ -105,7 +195,13 @@ func (g *Get) decide(all, home quorum.Verdict) []Action {
 			g.replied = true
 		}
 	}
-	if g.read.Tally().Complete() {
+	if !g.askedAnswered() {
+		return out
+	}
+	if g.asked < len(g.order) && g.replied && g.needsRest() {
+		return append(out, g.ask(len(g.order))...)
+	}
+	if g.replied || g.read.Tally().Complete() {
 		out = append(out, g.close()...)
 	}
 	return out
@@ -140,8 +236,14 @@ func (g *Get) Expire() []Action {
 		out = append(out, GetReply{Status: StatusUnavailable, Err: why})
 		g.replied = true
 	}
-	if waiting := g.read.Tally().Waiting(); len(waiting) > 0 {
-		out = append(out, Unanswered{Nodes: waiting})
+	var silent []string
+	for _, i := range g.order[:g.asked] {
+		if n := g.spec.Targets[i].Node; !g.read.Tally().Answered(n) {
+			silent = append(silent, n)
+		}
+	}
+	if len(silent) > 0 {
+		out = append(out, Unanswered{Nodes: silent})
 	}
 	return append(out, g.close()...)
 }
