@@ -313,6 +313,16 @@ func (p *peer) run() {
 // serve writes the queue to c until c breaks or the transport stops. The
 // writer takes everything queued at once, so frames batch under load (up
 // to a chunk per write) and go one per write when traffic is light.
+// batchYields bounds how often a writer yields to senders before a
+// write, and batchFrames is the batch it stops waiting at. On two cores
+// shared by four processes, yielding while frames kept coming took about
+// 5-10% of the CPU of a read-only workload (fewer write and read system
+// calls per frame) and raised its throughput as much.
+const (
+	batchYields = 8
+	batchFrames = 16
+)
+
 func (p *peer) serve(c *outConn) error {
 	var spare [][]byte
 	timeout := p.t.cfg.WriteTimeout
@@ -339,6 +349,20 @@ func (p *peer) serve(c *outConn) error {
 				return context.Canceled
 			}
 			p.mu.Lock()
+		}
+		// Under load more senders are runnable: let them add their frames
+		// before writing, while each yield still brings some, so that one
+		// write (and one wake-up of the reader at the other end) carries
+		// a batch. Idle, the first yield brings nothing and the frame goes
+		// out at once.
+		for y := 0; y < batchYields && p.frames < batchFrames; y++ {
+			before := p.frames
+			p.mu.Unlock()
+			runtime.Gosched()
+			p.mu.Lock()
+			if p.frames == before {
+				break
+			}
 		}
 		out, n := p.chunks, p.frames
 		p.chunks, p.frames = spare, 0
