@@ -139,6 +139,32 @@ type Coordinator struct {
 	forwards map[uint64]*request
 	taking   map[uint64]*request
 	stats    CoordinatorStats
+	// vnodes are the vnode PIDs requests went to, so that each request
+	// does not build its targets' PIDs anew.
+	vnodes map[vnodeAt]*actor.PID
+}
+
+type vnodeAt struct {
+	addr      string
+	partition uint32
+}
+
+// maxCachedVnodePIDs bounds the PID cache; past it the cache starts over
+// (members that left, addresses that changed).
+const maxCachedVnodePIDs = 1 << 14
+
+// vnodePID is VnodePID, remembered.
+func (co *Coordinator) vnodePID(addr string, p uint32) *actor.PID {
+	k := vnodeAt{addr, p}
+	if pid, ok := co.vnodes[k]; ok {
+		return pid
+	}
+	if co.vnodes == nil || len(co.vnodes) >= maxCachedVnodePIDs {
+		co.vnodes = make(map[vnodeAt]*actor.PID)
+	}
+	pid := VnodePID(addr, p)
+	co.vnodes[k] = pid
+	return pid
 }
 
 // request is one client request in flight: a put, a get, a put this node

@@ -58,7 +58,7 @@ func (co *Coordinator) read(c *actor.Context, r *request, a protocol.Read) {
 		c.Send(HintsPID(addr), &messages.HintGet{ReqID: r.id, Home: a.Target.Home, Partition: r.partition, Key: r.key})
 		return
 	}
-	c.Send(VnodePID(addr, r.partition), &messages.ReplicaGet{ReqID: r.id, Partition: r.partition, Key: r.key, Ring: co.cfg.Ring.Version()})
+	c.Send(co.vnodePID(addr, r.partition), &messages.ReplicaGet{ReqID: r.id, Partition: r.partition, Key: r.key, Ring: co.cfg.Ring.Version()})
 }
 
 func (co *Coordinator) replicaGetReply(c *actor.Context, m *messages.ReplicaGetReply) {

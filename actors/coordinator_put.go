@@ -100,7 +100,7 @@ func (co *Coordinator) writeLocal(c *actor.Context, r *request, a protocol.Write
 	msg := &messages.CoordinatePut{ReqID: r.id, Partition: r.partition, Key: r.key, Value: r.msg.Value,
 		Delete: r.msg.Delete, Context: r.msg.Context, Home: a.Home}
 	if a.Home == "" {
-		c.Send(VnodePID(co.selfAdr, r.partition), msg)
+		c.Send(co.vnodePID(co.selfAdr, r.partition), msg)
 		return
 	}
 	co.stats.StandIn++
@@ -124,7 +124,7 @@ func (co *Coordinator) replicate(c *actor.Context, r *request, a protocol.Replic
 		c.Send(HintsPID(addr), &messages.HintPut{ReqID: id, Home: a.Target.Home, Partition: r.partition, Key: r.key, Versions: a.Versions})
 		return
 	}
-	c.Send(VnodePID(addr, r.partition), &messages.ReplicaPut{ReqID: id, Partition: r.partition, Key: r.key, Versions: a.Versions, Ring: co.cfg.Ring.Version()})
+	c.Send(co.vnodePID(addr, r.partition), &messages.ReplicaPut{ReqID: id, Partition: r.partition, Key: r.key, Versions: a.Versions, Ring: co.cfg.Ring.Version()})
 }
 
 func (co *Coordinator) putReply(c *actor.Context, r *request, a protocol.PutReply) {
@@ -196,7 +196,7 @@ func (co *Coordinator) replicateLate(c *actor.Context, m *messages.CoordinatePut
 			continue
 		}
 		if addr, ok := co.addr(id); ok {
-			c.Send(VnodePID(addr, m.Partition), repair)
+			c.Send(co.vnodePID(addr, m.Partition), repair)
 			co.stats.Repairs++
 		}
 	}

@@ -21,7 +21,7 @@ func (co *Coordinator) run(c *actor.Context, r *request, actions []protocol.Acti
 			co.read(c, r, a)
 		case protocol.Repair:
 			if addr, ok := co.addr(a.Node); ok {
-				c.Send(VnodePID(addr, r.partition), &messages.ReplicaPut{Partition: r.partition, Key: r.key, Versions: a.Versions, Ring: co.cfg.Ring.Version()})
+				c.Send(co.vnodePID(addr, r.partition), &messages.ReplicaPut{Partition: r.partition, Key: r.key, Versions: a.Versions, Ring: co.cfg.Ring.Version()})
 				co.stats.Repairs++
 				co.cfg.Metrics.ReadRepair()
 			}
@@ -29,7 +29,7 @@ func (co *Coordinator) run(c *actor.Context, r *request, actions []protocol.Acti
 			msg := &messages.ReplicaReap{Partition: r.partition, Key: r.key, Dots: a.Dots}
 			for _, id := range a.Nodes {
 				if addr, ok := co.addr(id); ok {
-					c.Send(VnodePID(addr, r.partition), msg)
+					c.Send(co.vnodePID(addr, r.partition), msg)
 				}
 			}
 			co.stats.Reaps++

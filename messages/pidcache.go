@@ -1,6 +1,16 @@
 package messages
 
-import "github.com/anthdm/hollywood/actor"
+import (
+	"bytes"
+
+	"github.com/anthdm/hollywood/actor"
+)
+
+// ReplyBoxPrefix starts the IDs of reply boxes (package reply): one-shot
+// addresses, each named for one request.
+const ReplyBoxPrefix = "reply/"
+
+var oneShotPrefix = []byte(ReplyBoxPrefix)
 
 // FrameDecoder decodes the frames of one connection. It remembers the PIDs
 // it has decoded, so that the few targets and senders a connection carries
@@ -28,6 +38,11 @@ func (d *FrameDecoder) Decode(b []byte) (Frame, error) {
 func (d *FrameDecoder) pid(raw []byte, addr, id []byte) *actor.PID {
 	if p, ok := d.pids[string(raw)]; ok {
 		return p
+	}
+	if bytes.HasPrefix(id, oneShotPrefix) {
+		// A reply box's PID is named once per request: caching it would
+		// only push out the PIDs that recur.
+		return &actor.PID{Address: string(addr), ID: string(id)}
 	}
 	if len(d.pids) >= maxCachedPIDs {
 		clear(d.pids)

@@ -41,13 +41,15 @@ type GetSpec struct {
 // all N; the request then stays open until every target asked answered or
 // the timer fired. PR > 0 asks every target at once.
 type Get struct {
-	spec    GetSpec
-	read    *quorum.Read
-	home    *quorum.Tally
-	order   []int // target indices in the order they are asked
-	asked   int   // order[:asked] have been asked
-	replied bool
-	done    bool
+	spec  GetSpec
+	read  *quorum.Read
+	home  *quorum.Tally
+	order []int // target indices in the order they are asked
+	// orderBuf holds order when the targets are few, as they are (N).
+	orderBuf [5]int
+	asked    int // order[:asked] have been asked
+	replied  bool
+	done     bool
 }
 
 // NewGet checks that the quorums can be met and starts the read. An error
@@ -56,9 +58,8 @@ func NewGet(spec GetSpec) (*Get, []Action, error) {
 	if spec.R > len(spec.Targets) {
 		return nil, nil, fmt.Errorf("only %d replicas are reachable and R=%d", len(spec.Targets), spec.R)
 	}
-	homes := nodes(spec.Targets, true)
-	if spec.PR > len(homes) {
-		return nil, nil, fmt.Errorf("strict quorum not reachable: only %d home replicas are up and PR=%d", len(homes), spec.PR)
+	if homes := countHomes(spec.Targets); spec.PR > homes {
+		return nil, nil, fmt.Errorf("strict quorum not reachable: only %d home replicas are up and PR=%d", homes, spec.PR)
 	}
 	g := &Get{spec: spec}
 	var err error
@@ -66,11 +67,11 @@ func NewGet(spec GetSpec) (*Get, []Action, error) {
 		return nil, nil, err
 	}
 	if spec.PR > 0 {
-		if g.home, err = quorum.NewTally(homes, spec.PR); err != nil {
+		if g.home, err = quorum.NewTally(nodes(spec.Targets, true), spec.PR); err != nil {
 			return nil, nil, err
 		}
 	}
-	g.order = make([]int, 0, len(spec.Targets))
+	g.order = g.orderBuf[:0]
 	if i := index(spec.Targets, spec.Self); i >= 0 && spec.Self != "" {
 		g.order = append(g.order, i)
 	}
@@ -84,6 +85,16 @@ func NewGet(spec GetSpec) (*Get, []Action, error) {
 		first = len(spec.Targets)
 	}
 	return g, g.ask(first), nil
+}
+
+func countHomes(ts []Target) int {
+	n := 0
+	for _, t := range ts {
+		if !t.StandIn() {
+			n++
+		}
+	}
+	return n
 }
 
 // ask asks up to n more targets.

@@ -8,6 +8,11 @@ import "github.com/dynamokv/dynamo/version"
 type Read struct {
 	t       *Tally
 	answers []version.Siblings // by replica index; nil until answered
+	// result is Result's reconciliation, kept until the next answer: a
+	// read asks for it to answer, to repair and to decide whether to ask
+	// further.
+	result version.Siblings
+	cached bool
 }
 
 // NewRead returns a read tally needing r answers from replicas. The slice
@@ -30,6 +35,7 @@ func (r *Read) Answer(replica string, vs version.Siblings) Verdict {
 		return Pending
 	}
 	r.answers[i] = vs
+	r.cached = false
 	return r.t.Ack(replica)
 }
 
@@ -41,14 +47,37 @@ func (r *Read) Timeout() Verdict { return r.t.Timeout() }
 
 // Result reconciles every answer so far: the versions no other answer
 // obsoletes, tombstones included.
+// The slice is shared by later calls until the next answer: callers must
+// not modify it.
 func (r *Read) Result() version.Siblings {
-	sets := make([]version.Siblings, 0, r.t.oks)
+	if r.cached {
+		return r.result
+	}
+	var small [4]version.Siblings
+	sets := small[:0]
 	for i, s := range r.t.state {
 		if s == answered {
 			sets = append(sets, r.answers[i])
 		}
 	}
-	return version.Reconcile(sets...)
+	r.result, r.cached = reconcile(sets), true
+	return r.result
+}
+
+// reconcile is version.Reconcile with a shortcut for the common read,
+// whose answers are all the same single version: that version is the
+// reconciliation. (A larger set is reconciled in full, which also prunes
+// one that came unpruned.)
+func reconcile(sets []version.Siblings) version.Siblings {
+	if len(sets) == 0 || len(sets[0]) != 1 {
+		return version.Reconcile(sets...)
+	}
+	for _, s := range sets[1:] {
+		if !s.Equal(sets[0]) {
+			return version.Reconcile(sets...)
+		}
+	}
+	return sets[0]
 }
 
 // Repairs returns the reconciliation of every answer so far and the

@@ -221,3 +221,30 @@ func TestReadReapable(t *testing.T) {
 		})
 	}
 }
+
+// Result, with its cache and its shortcut for answers that are all one
+// version, equals the reconciliation of every answer so far after each
+// answer, whatever the answers and their order.
+func TestReadResultIsReconcile(t *testing.T) {
+	sets := []version.Siblings{nil, sibs(v1), sibs(v2), sibs(w1), sibs(v2, w1), sibs(tomb), {v2, v1}}
+	replicas := []string{"a", "b", "c"}
+	for i := range sets {
+		for j := range sets {
+			for k := range sets {
+				answers := []version.Siblings{sets[i], sets[j], sets[k]}
+				r, err := NewRead(replicas, 2)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for n, id := range replicas {
+					r.Answer(id, answers[n])
+					r.Result() // the cached result must not outlive the next answer
+					want := version.Reconcile(answers[:n+1]...)
+					if got := r.Result(); !got.Equal(want) {
+						t.Fatalf("answers %v: after %d, Result %v, want %v", answers, n+1, got, want)
+					}
+				}
+			}
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/anthdm/hollywood/actor"
+	"github.com/dynamokv/dynamo/messages"
 )
 
 // Box is a one-shot reply address for code outside the actors (HTTP
@@ -45,7 +46,7 @@ func newEpoch() string {
 func New(e *actor.Engine) *Box {
 	b := &Box{
 		e:   e,
-		pid: actor.NewPID(e.Address(), "reply/"+epoch+"/"+strconv.FormatUint(seq.Add(1), 10)),
+		pid: actor.NewPID(e.Address(), messages.ReplyBoxPrefix+epoch+"/"+strconv.FormatUint(seq.Add(1), 10)),
 		ch:  make(chan any, 1),
 	}
 	e.SpawnProc(b)

@@ -172,9 +172,18 @@ func (s Siblings) Equal(o Siblings) bool {
 	if len(s) != len(o) {
 		return false
 	}
-	a, b := slices.Clone(s), slices.Clone(o)
-	slices.SortFunc(a, byDot)
-	slices.SortFunc(b, byDot)
+	a, b := s, o
+	// Sets are kept in canonical order, so only a set built by hand needs
+	// a sorted copy: every read compares its answers, and most are one
+	// version each.
+	if !slices.IsSortedFunc(a, byDot) {
+		a = slices.Clone(s)
+		slices.SortFunc(a, byDot)
+	}
+	if !slices.IsSortedFunc(b, byDot) {
+		b = slices.Clone(o)
+		slices.SortFunc(b, byDot)
+	}
 	for i := range a {
 		if !identical(a[i], b[i]) {
 			return false
