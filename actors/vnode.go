@@ -124,6 +124,8 @@ type Vnode struct {
 	// write because the store's batch copies the value.
 	buf bytes.Buffer
 	enc *msgpack.Encoder
+	// batch is the store batch every write of the vnode reuses.
+	batch *store.Batch
 	// lostHistory is set once a corrupt set was quarantined: the vnode may
 	// no longer hold every live version its node issued, which put reply
 	// contexts rely on (version.ReplyContext), so they stay conservative.

@@ -107,6 +107,16 @@ func (v *Vnode) encode(s version.Siblings) ([]byte, error) {
 	return v.buf.Bytes(), nil
 }
 
+// newBatch returns the vnode's write batch, emptied: one write follows
+// another on this goroutine, and the store keeps none of its memory.
+func (v *Vnode) newBatch() *store.Batch {
+	if v.batch == nil {
+		v.batch = store.NewBatch()
+	}
+	v.batch.Reset()
+	return v.batch
+}
+
 // trimBuffer drops a large encoding buffer, so that one large value does
 // not pin memory in every vnode. It invalidates what encode returned.
 func (v *Vnode) trimBuffer() {
@@ -129,7 +139,7 @@ func (v *Vnode) write(key []byte, s version.Siblings, raw []byte, old uint64) er
 		}
 	}()
 	h := merkle.ItemHash(key, raw)
-	b := store.NewBatch()
+	b := v.newBatch()
 	b.Put(v.cfg.Partition, key, raw)
 	v.trimBuffer()
 	if err := v.cfg.Store.Apply(b); err != nil {
@@ -143,7 +153,7 @@ func (v *Vnode) write(key []byte, s version.Siblings, raw []byte, old uint64) er
 
 // remove deletes key, whose item hash was old, from the store.
 func (v *Vnode) remove(key []byte, old uint64) error {
-	b := store.NewBatch()
+	b := v.newBatch()
 	b.Delete(v.cfg.Partition, key)
 	if err := v.cfg.Store.Apply(b); err != nil {
 		v.cache.Remove(key)

@@ -2,6 +2,7 @@ package messages
 
 import (
 	"fmt"
+	"github.com/dynamokv/dynamo/internal/intern"
 
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -108,7 +109,7 @@ func (m *ReplicaPutAck) DecodeMsgpack(d *msgpack.Decoder) error {
 		case "i":
 			m.ReqID, err = d.DecodeUint64()
 		case "n":
-			m.Node, err = d.DecodeString()
+			m.Node, err = intern.Decode(d)
 		case "e":
 			m.Err, err = d.DecodeString()
 		default:

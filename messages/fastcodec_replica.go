@@ -1,6 +1,7 @@
 package messages
 
 import (
+	"github.com/dynamokv/dynamo/internal/intern"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
@@ -75,7 +76,7 @@ func (m *ReplicaGetReply) DecodeMsgpack(d *msgpack.Decoder) error {
 		case "i":
 			m.ReqID, err = d.DecodeUint64()
 		case "n":
-			m.Node, err = d.DecodeString()
+			m.Node, err = intern.Decode(d)
 		case "v":
 			err = m.Versions.DecodeMsgpack(d)
 		case "e":
@@ -110,7 +111,7 @@ func (m *CoordinatePut) DecodeMsgpack(d *msgpack.Decoder) error {
 		var err error
 		switch key {
 		case "o":
-			m.Home, err = d.DecodeString()
+			m.Home, err = intern.Decode(d)
 		case "i":
 			m.ReqID, err = d.DecodeUint64()
 		case "p":
@@ -156,7 +157,7 @@ func (m *CoordinatePutDone) DecodeMsgpack(d *msgpack.Decoder) error {
 		case "i":
 			m.ReqID, err = d.DecodeUint64()
 		case "n":
-			m.Node, err = d.DecodeString()
+			m.Node, err = intern.Decode(d)
 		case "v":
 			err = m.Version.DecodeMsgpack(d)
 		case "e":

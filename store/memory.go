@@ -80,7 +80,8 @@ func (s *memStore) put(partition uint32, key string, value []byte) {
 		p.keys = slices.Insert(p.keys, i, key)
 		p.bytes += int64(len(key))
 	}
-	// The batch owns a private copy of value, so it can be stored as is.
+	// The batch's memory is reused after Apply (Batch.Reset): keep a copy.
+	value = append(make([]byte, 0, len(value)), value...)
 	p.vals[key] = value
 	p.bytes += int64(len(value))
 }

@@ -118,8 +118,9 @@ func (s *pebbleStore) Apply(b *Batch) error {
 	}
 	pb := s.db.NewBatch()
 	defer pb.Close()
+	var kb [128]byte // Set and Delete copy the key
 	for _, o := range b.ops {
-		k := EncodeKey(NamespaceData, o.partition, o.key)
+		k := AppendKey(kb[:0], NamespaceData, o.partition, o.key)
 		var err error
 		switch o.kind {
 		case opPut:

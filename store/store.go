@@ -107,11 +107,14 @@ func PartitionPrefix(ns byte, partition uint32) []byte {
 
 // EncodeKey returns the stored form of key in partition of namespace ns.
 func EncodeKey(ns byte, partition uint32, key []byte) []byte {
-	k := make([]byte, PrefixLen+len(key))
-	k[0] = ns
-	binary.BigEndian.PutUint32(k[1:], partition)
-	copy(k[PrefixLen:], key)
-	return k
+	return AppendKey(make([]byte, 0, PrefixLen+len(key)), ns, partition, key)
+}
+
+// AppendKey appends the stored form of key to dst, as EncodeKey makes it.
+func AppendKey(dst []byte, ns byte, partition uint32, key []byte) []byte {
+	dst = append(dst, ns)
+	dst = binary.BigEndian.AppendUint32(dst, partition)
+	return append(dst, key...)
 }
 
 // DecodeKey splits a stored key into its namespace, partition and user key.
@@ -164,10 +167,37 @@ type op struct {
 type Batch struct {
 	ops []op
 	err error // first invalid operation; Apply refuses the whole batch
+	// arena holds the batch's copies of keys and values. Growing it
+	// leaves the earlier copies where they were, so ops stay valid.
+	arena []byte
 }
 
 // NewBatch returns an empty batch.
 func NewBatch() *Batch { return &Batch{} }
+
+// Reset empties the batch and keeps its memory for the next one, for a
+// caller that writes one batch after another (a vnode). Stores do not
+// keep a batch's memory once Apply returns. Past maxKeptArena the memory
+// is let go, so that one large value does not stay pinned.
+func (b *Batch) Reset() {
+	clear(b.ops)
+	b.ops, b.arena, b.err = b.ops[:0], b.arena[:0], nil
+	if cap(b.arena) > maxKeptArena {
+		b.arena = nil
+	}
+}
+
+const maxKeptArena = 64 << 10
+
+// keep copies p into the arena.
+func (b *Batch) keep(p []byte) []byte {
+	if cap(b.arena)-len(b.arena) < len(p) {
+		b.arena = make([]byte, 0, max(2*cap(b.arena), len(p), 256))
+	}
+	start := len(b.arena)
+	b.arena = append(b.arena, p...)
+	return b.arena[start:len(b.arena):len(b.arena)]
+}
 
 // Put sets key in partition to value. An empty key makes Apply fail.
 func (b *Batch) Put(partition uint32, key, value []byte) {
@@ -190,10 +220,11 @@ func (b *Batch) add(kind opKind, partition uint32, key, value []byte) {
 		}
 		return
 	}
-	o := op{kind: kind, partition: partition, key: append([]byte(nil), key...)}
+	o := op{kind: kind, partition: partition, key: b.keep(key)}
 	if kind == opPut {
-		// Keep a non-nil value so an empty value reads back as empty, not nil.
-		o.value = append(make([]byte, 0, len(value)), value...)
+		// keep returns a non-nil slice, so an empty value reads back as
+		// empty, not nil.
+		o.value = b.keep(value)
 	}
 	b.ops = append(b.ops, o)
 }

@@ -352,3 +352,27 @@ func TestKeyLayout(t *testing.T) {
 		}
 	}
 }
+
+// A batch reused after Reset leaves what earlier batches stored intact,
+// whatever store it went to.
+func TestBatchReuse(t *testing.T) {
+	for _, impl := range impls() {
+		t.Run(impl.name, func(t *testing.T) {
+			s := impl.open(t)
+			b := NewBatch()
+			for i := 0; i < 100; i++ {
+				b.Reset()
+				b.Put(1, []byte(fmt.Sprintf("k%03d", i)), bytes.Repeat([]byte{byte(i)}, i*997%5000))
+				if err := s.Apply(b); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i := 0; i < 100; i++ {
+				got, err := s.Get(1, []byte(fmt.Sprintf("k%03d", i)))
+				if want := bytes.Repeat([]byte{byte(i)}, i*997%5000); err != nil || !bytes.Equal(got, want) {
+					t.Fatalf("k%03d: %d bytes, %v; want %d bytes", i, len(got), err, len(want))
+				}
+			}
+		})
+	}
+}

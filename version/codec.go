@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/dynamokv/dynamo/internal/intern"
 	"slices"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -355,7 +356,11 @@ func decodeString(d *msgpack.Decoder) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if msgpcode.IsFixedString(c) || c == msgpcode.Str8 || c == msgpcode.Bin8 || c == msgpcode.Nil {
+	if msgpcode.IsFixedString(c) {
+		// Keys and member IDs: short, and the same in every message.
+		return intern.Decode(d)
+	}
+	if c == msgpcode.Str8 || c == msgpcode.Bin8 || c == msgpcode.Nil {
 		return d.DecodeString()
 	}
 	b, err := decodeBytes(d)
