@@ -204,9 +204,23 @@ func statusError(status int, msg string) *Error {
 // member the transport reports down, before or after the send, is
 // unreachable at once: the transport drops frames for a down peer, so
 // waiting longer would only burn the time left for the next member.
+// requestTimers are the timers requests wait with, one per request in
+// flight.
+var requestTimers = sync.Pool{New: func() any {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return t
+}}
+
 func (n *native) request(ctx context.Context, m *member, b budget, key []byte, msg any, patient bool) (any, error) {
-	timer := time.NewTimer(time.Until(b.member))
-	defer timer.Stop()
+	timer := requestTimers.Get().(*time.Timer)
+	timer.Reset(time.Until(b.member))
+	defer func() {
+		// Since Go 1.23 a stopped timer's channel holds nothing stale, so
+		// a timer is reused as is.
+		timer.Stop()
+		requestTimers.Put(timer)
+	}()
 	pv := n.watch(m.addr)
 	// A down peer is redialled with backoff: wait, within the budget, for
 	// it to come back rather than send into a void.

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -35,15 +36,31 @@ func EncodeContext(c Clock) string {
 	if len(c) == 0 {
 		return ""
 	}
-	var buf bytes.Buffer
-	buf.Grow(len(c) * 32)
-	enc := msgpack.GetEncoder()
-	enc.Reset(&buf)
+	// Every read hands out a context: encode into pooled buffers, so that
+	// the string returned is the only allocation.
+	cb := contextBuffers.Get().(*contextBuffer)
+	defer contextBuffers.Put(cb)
+	cb.raw.Reset()
+	if cb.enc == nil {
+		cb.enc = msgpack.NewEncoder(&cb.raw)
+	}
 	// Writing to a bytes.Buffer cannot fail.
-	_ = c.EncodeMsgpack(enc)
-	msgpack.PutEncoder(enc)
-	return base64.RawURLEncoding.EncodeToString(buf.Bytes())
+	_ = c.EncodeMsgpack(cb.enc)
+	cb.text = base64.RawURLEncoding.AppendEncode(cb.text[:0], cb.raw.Bytes())
+	s := string(cb.text)
+	if cb.raw.Cap() > MaxContextSize {
+		*cb = contextBuffer{} // a clock past the limits: do not keep its memory
+	}
+	return s
 }
+
+type contextBuffer struct {
+	raw  bytes.Buffer
+	enc  *msgpack.Encoder
+	text []byte
+}
+
+var contextBuffers = sync.Pool{New: func() any { return new(contextBuffer) }}
 
 // DecodeContext parses a string from EncodeContext. The empty string is the
 // empty clock. Errors wrap ErrInvalidContext and a specific cause; no input

@@ -168,3 +168,18 @@ func TestValidateRejectsCountersThatWouldWrap(t *testing.T) {
 		t.Fatal("a context with counter 2^64-1 was accepted")
 	}
 }
+
+func TestEncodeContextAllocatesOnlyItsString(t *testing.T) {
+	c := NewClock(Entry{Node: "n1", Counter: 7, Stamp: 1}, Entry{Node: "n2", Counter: 9, Stamp: 2})
+	want := EncodeContext(c)
+	if allocs := testing.AllocsPerRun(100, func() {
+		if got := EncodeContext(c); got != want {
+			t.Fatalf("EncodeContext changed: %q, want %q", got, want)
+		}
+	}); allocs >= 2 {
+		t.Fatalf("EncodeContext cost %v allocations; want the string alone", allocs)
+	}
+	if back, err := DecodeContext(want); err != nil || back.Compare(c) != Equal {
+		t.Fatalf("round trip: %v %v", back, err)
+	}
+}
