@@ -62,7 +62,28 @@ type member struct {
 //
 // On any failure nothing it started is left running, and the error carries
 // the stderr tail of the member(s) at fault.
+//
+// olric's bootstrap, with every member starting at once, now and then
+// ends a member with "unrecognized cluster coordinator" (its routing table
+// names a coordinator its memberlist has not yet heard of): such a start
+// is tried again, on fresh ports, up to startAttempts times.
 func StartCluster(ctx context.Context, bin string, members int) (*Cluster, error) {
+	var err error
+	for attempt := 1; attempt <= startAttempts; attempt++ {
+		var c *Cluster
+		if c, err = startCluster(ctx, bin, members); err == nil {
+			return c, nil
+		}
+		if !strings.Contains(err.Error(), "unrecognized cluster coordinator") || ctx.Err() != nil {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("olricstore: %d starts failed, the last: %w", startAttempts, err)
+}
+
+const startAttempts = 3
+
+func startCluster(ctx context.Context, bin string, members int) (*Cluster, error) {
 	if members < 1 {
 		return nil, fmt.Errorf("olricstore: %d members", members)
 	}
