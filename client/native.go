@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/anthdm/hollywood/actor"
@@ -37,6 +38,9 @@ type native struct {
 
 	mu    sync.Mutex
 	peers map[string]*peerState
+	// downs counts the peers that are down, so that every request does
+	// not take mu to learn that none is.
+	downs atomic.Int32
 }
 
 // peerState is what the transport's events said of one node address.
@@ -103,6 +107,13 @@ func (n *native) setState(addr string, up bool, reason string) {
 		p.ups++
 	}
 	if up || !p.down {
+		if p.down != !up {
+			if up {
+				n.downs.Add(-1)
+			} else {
+				n.downs.Add(1)
+			}
+		}
 		p.up, p.down = up, !up
 		close(p.changed)
 		p.changed = make(chan struct{})
@@ -135,7 +146,7 @@ func (n *native) watch(addr string) peerView {
 	return peerView{down: p.down, up: p.up, reason: p.reason, ups: p.ups, changed: p.changed}
 }
 
-func (n *native) down(m *member) bool { return n.watch(m.addr).down }
+func (n *native) down(m *member) bool { return n.downs.Load() > 0 && n.watch(m.addr).down }
 
 func (n *native) close() error {
 	n.engine.Unsubscribe(n.events)

@@ -149,14 +149,25 @@ func (c *Client) route(ctx context.Context, key []byte, idempotent bool, call fu
 }
 
 // candidates returns the key's preference list, members that recently
-// failed moved to the end.
+// failed moved to the end. The slice is shared: callers must not modify
+// it.
 func (c *Client) candidates(key []byte) []*member {
 	rt := c.routes.Load()
-	ids := rt.ring.KeyPreferenceList(key)
-	out := make([]*member, 0, len(ids))
+	pref := rt.prefs[rt.ring.PartitionOf(key)]
+	now := time.Now().UnixNano()
+	healthy := true
+	for _, m := range pref {
+		if now < m.failedUntil.Load() || c.b.down(m) {
+			healthy = false
+			break
+		}
+	}
+	if healthy {
+		return pref // the common case: nothing to reorder
+	}
+	out := make([]*member, 0, len(pref))
 	var later []*member
-	for _, id := range ids {
-		m := rt.members[id]
+	for _, m := range pref {
 		if m.recentlyFailed() || c.b.down(m) {
 			later = append(later, m)
 			continue

@@ -16,6 +16,7 @@ type routes struct {
 	version uint64
 	ring    *cluster.Ring
 	members map[string]*member
+	prefs   [][]*member // each partition's preference list; shared, never modified
 }
 
 // buildRoutes computes the ring from a node's membership, as the nodes
@@ -55,6 +56,12 @@ func (c *Client) buildRoutes(st api.Status, old *routes) (*routes, error) {
 	for _, rm := range ring.Members() {
 		if _, ok := rt.members[rm.ID]; !ok {
 			return nil, fmt.Errorf("client: node %s lists no member %s, which its ring places partitions on", st.Node, rm.ID)
+		}
+	}
+	rt.prefs = make([][]*member, ring.Partitions())
+	for p := range rt.prefs {
+		for _, id := range ring.PreferenceList(p) {
+			rt.prefs[p] = append(rt.prefs[p], rt.members[id])
 		}
 	}
 	return rt, nil
