@@ -32,7 +32,6 @@ func (m *member) markOK() {
 		m.failedUntil.Store(0)
 	}
 }
-func (m *member) recentlyFailed() bool { return time.Now().UnixNano() < m.failedUntil.Load() }
 
 // backend is one protocol. Methods return *unreachable when the member gave
 // no answer, saying whether the request may have reached it; every other
@@ -155,24 +154,20 @@ func (c *Client) candidates(key []byte) []*member {
 	rt := c.routes.Load()
 	pref := rt.prefs[rt.ring.PartitionOf(key)]
 	now := time.Now().UnixNano()
-	healthy := true
-	for _, m := range pref {
-		if now < m.failedUntil.Load() || c.b.down(m) {
-			healthy = false
-			break
-		}
-	}
-	if healthy {
-		return pref // the common case: nothing to reorder
-	}
-	out := make([]*member, 0, len(pref))
-	var later []*member
-	for _, m := range pref {
-		if m.recentlyFailed() || c.b.down(m) {
+	var out, later []*member
+	for i, m := range pref {
+		switch {
+		case now < m.failedUntil.Load() || c.b.down(m):
+			if later == nil {
+				out = append(make([]*member, 0, len(pref)), pref[:i]...)
+			}
 			later = append(later, m)
-			continue
+		case later != nil:
+			out = append(out, m)
 		}
-		out = append(out, m)
+	}
+	if later == nil {
+		return pref // the common case: nothing to reorder
 	}
 	return append(out, later...)
 }

@@ -21,7 +21,7 @@ func decodeFields(d *msgpack.Decoder, what string, field func(key string) (bool,
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	for i := 0; i < n; i++ {
-		key, err := decodeKey(d) // DecodeString, without its allocation for short keys
+		key, err := intern.Decode(d) // DecodeString, without its allocation for known keys
 		if err != nil {
 			return fmt.Errorf("%s key: %w", what, err)
 		}

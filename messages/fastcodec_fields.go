@@ -1,11 +1,8 @@
 package messages
 
 import (
-	"io"
-
 	"github.com/dynamokv/dynamo/version"
 	"github.com/vmihailenco/msgpack/v5"
-	"github.com/vmihailenco/msgpack/v5/msgpcode"
 )
 
 // Hand-written msgpack for the key-value messages (kv.go), in the style of
@@ -21,45 +18,6 @@ import (
 // maxPrealloc bounds the slice allocated for an array before its elements
 // have been read: the length in the header is untrusted.
 const maxPrealloc = 64
-
-// decodeKey reads a map key as d.DecodeString does, but reads keys of one
-// or two bytes (all the keys of these messages) straight from the
-// decoder's reader, and returns the known two-byte keys without the
-// allocation DecodeString makes for any string longer than one byte.
-// msgpack interns no string shorter than three bytes, so skipping
-// DecodeString changes nothing when interning is on.
-func decodeKey(d *msgpack.Decoder) (string, error) {
-	c, err := d.PeekCode()
-	if err != nil {
-		return "", err
-	}
-	n := int(c & msgpcode.FixedStrMask)
-	br, ok := d.Buffered().(io.ByteReader)
-	if !ok || !msgpcode.IsFixedString(c) || n == 0 || n > 2 {
-		return d.DecodeString()
-	}
-	if _, err := br.ReadByte(); err != nil { // the code, peeked above
-		return "", err
-	}
-	var k [2]byte
-	for i := 0; i < n; i++ {
-		if k[i], err = br.ReadByte(); err != nil {
-			return "", io.ErrUnexpectedEOF
-		}
-	}
-	if n == 1 {
-		return string(k[:1]), nil // one-byte strings do not allocate
-	}
-	switch string(k[:]) {
-	case "pw":
-		return "pw", nil
-	case "pr":
-		return "pr", nil
-	case "id":
-		return "id", nil
-	}
-	return string(k[:]), nil
-}
 
 // fieldWriter writes a map's fields in turn and keeps the first error, so
 // that an encoder reads as the list of its fields. Each field is its key,

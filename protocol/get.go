@@ -71,12 +71,16 @@ func NewGet(spec GetSpec) (*Get, []Action, error) {
 			return nil, nil, err
 		}
 	}
-	g.order = g.orderBuf[:0]
-	if i := index(spec.Targets, spec.Self); i >= 0 && spec.Self != "" {
-		g.order = append(g.order, i)
+	self := -1
+	if spec.Self != "" {
+		self = index(spec.Targets, spec.Self)
 	}
-	for i, t := range spec.Targets {
-		if t.Node != spec.Self || spec.Self == "" {
+	g.order = g.orderBuf[:0]
+	if self >= 0 {
+		g.order = append(g.order, self)
+	}
+	for i := range spec.Targets {
+		if i != self {
 			g.order = append(g.order, i)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/vmihailenco/msgpack/v5"
+	"github.com/vmihailenco/msgpack/v5/msgpcode"
 )
 
 // MaxLen is the longest string kept; longer ones are allocated as usual.
@@ -40,41 +41,30 @@ func Bytes(b []byte) string {
 	return s
 }
 
-// Decode reads a msgpack string (or byte string, or nil for "") as
-// Decoder.DecodeString does, interning it when it is short.
+// Decode reads a msgpack string as Decoder.DecodeString does. A fixed
+// string (up to 31 bytes: field keys, member IDs) is read straight from
+// the decoder's reader and interned, without an allocation once it is
+// known; anything else is left to DecodeString.
 func Decode(d *msgpack.Decoder) (string, error) {
-	n, err := d.DecodeBytesLen()
-	if err != nil || n <= 0 {
+	c, err := d.PeekCode()
+	if err != nil {
 		return "", err
 	}
-	if n > MaxLen {
-		// The length is untrusted: grow with what actually arrives.
-		var b []byte
-		for len(b) < n {
-			k := min(n-len(b), 4096)
-			b = append(b, make([]byte, k)...)
-			if err := d.ReadFull(b[len(b)-k:]); err != nil {
-				return "", err
-			}
-		}
-		return string(b), nil
+	br, ok := d.Buffered().(io.ByteReader)
+	if !ok || !msgpcode.IsFixedString(c) {
+		return d.DecodeString()
 	}
+	if _, err := br.ReadByte(); err != nil { // the code, peeked above
+		return "", err
+	}
+	// Byte by byte: a slice handed to the reader would go through an
+	// interface and put buf on the heap.
 	var buf [MaxLen]byte
-	// Byte by byte from the decoder's reader: a slice handed to ReadFull
-	// goes through an interface and would put buf on the heap.
-	if br, ok := d.Buffered().(io.ByteReader); ok {
-		for i := 0; i < n; i++ {
-			c, err := br.ReadByte()
-			if err != nil {
-				return "", io.ErrUnexpectedEOF
-			}
-			buf[i] = c
+	n := int(c & msgpcode.FixedStrMask)
+	for i := 0; i < n; i++ {
+		if buf[i], err = br.ReadByte(); err != nil {
+			return "", io.ErrUnexpectedEOF
 		}
-		return Bytes(buf[:n]), nil
 	}
-	b := make([]byte, n)
-	if err := d.ReadFull(b); err != nil {
-		return "", err
-	}
-	return Bytes(b), nil
+	return Bytes(buf[:n]), nil
 }

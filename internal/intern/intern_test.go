@@ -96,3 +96,42 @@ func TestDecodeOfAKnownStringDoesNotAllocate(t *testing.T) {
 		t.Fatalf("decoding an interned string cost %v allocations", allocs)
 	}
 }
+
+// Decode must read what DecodeString reads, and leave the decoder at the
+// same place; known keys cost no allocation.
+func TestDecodeMatchesDecodeString(t *testing.T) {
+	for _, in := range [][]byte{
+		{0xa0, 0x01}, {0xa1, 'k', 0x01}, {0xa2, 'p', 'w', 0x01}, {0xa2, 'z', 'z', 0x01},
+		{0xa2, 0xff, 0x00, 0x01}, {0xa3, 'a', 'b', 'c', 0x01}, {0xd9, 0x01, 'k', 0x01},
+		{0xc4, 0x02, 'i', 'd', 0x01}, {0xc0, 0x01}, {0x05}, {0xa2, 'p'}, {0xa1}, {},
+	} {
+		a := msgpack.NewDecoder(bytes.NewReader(in))
+		b := msgpack.NewDecoder(bytes.NewReader(in))
+		want, wantErr := a.DecodeString()
+		got, err := Decode(b)
+		if got != want || (err == nil) != (wantErr == nil) {
+			t.Errorf("%x: Decode %q, %v; DecodeString %q, %v", in, got, err, want, wantErr)
+		}
+		if err == nil {
+			na, _ := a.DecodeInt()
+			nb, errb := b.DecodeInt()
+			if na != nb || errb != nil {
+				t.Errorf("%x: decoder left at a different place", in)
+			}
+		}
+	}
+	k := []byte{0xa2, 'p', 'w', 0xa1, 'k'}
+	r := bytes.NewReader(k)
+	d := msgpack.NewDecoder(r)
+	if n := testing.AllocsPerRun(100, func() {
+		r.Reset(k)
+		if a, err := Decode(d); a != "pw" || err != nil {
+			t.Fatal(a, err)
+		}
+		if b, err := Decode(d); b != "k" || err != nil {
+			t.Fatal(b, err)
+		}
+	}); n != 0 {
+		t.Errorf("Decode: %v allocations", n)
+	}
+}
