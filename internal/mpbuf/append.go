@@ -1,0 +1,154 @@
+// Package mpbuf writes and reads msgpack on byte slices, for the messages
+// every request sends. msgpack's Encoder and Decoder work on streams: each
+// byte goes through an io.ByteScanner interface call, and a peek is a read
+// and an unread. Here encoding is appending and decoding is indexing, and
+// every length read is checked against the bytes that remain, so a forged
+// header cannot make a decoder allocate beyond the input's own size.
+//
+// The bytes are those of github.com/vmihailenco/msgpack/v5 (integers in
+// the fewest bytes, as its EncodeUint and EncodeInt write them), and the
+// readers accept what its Decode methods accept, so that either side of a
+// connection may use either.
+package mpbuf
+
+import "math"
+
+// Codes of the msgpack format this package writes or reads.
+const (
+	codeNil     = 0xc0
+	codeFalse   = 0xc2
+	codeTrue    = 0xc3
+	codeBin8    = 0xc4
+	codeBin16   = 0xc5
+	codeBin32   = 0xc6
+	codeUint8   = 0xcc
+	codeUint16  = 0xcd
+	codeUint32  = 0xce
+	codeUint64  = 0xcf
+	codeInt8    = 0xd0
+	codeInt16   = 0xd1
+	codeInt32   = 0xd2
+	codeInt64   = 0xd3
+	codeStr8    = 0xd9
+	codeStr16   = 0xda
+	codeStr32   = 0xdb
+	codeArray16 = 0xdc
+	codeArray32 = 0xdd
+	codeMap16   = 0xde
+	codeMap32   = 0xdf
+
+	fixMap   = 0x80
+	fixArray = 0x90
+	fixStr   = 0xa0
+)
+
+func append16(dst []byte, code byte, n uint16) []byte {
+	return append(dst, code, byte(n>>8), byte(n))
+}
+
+func append32(dst []byte, code byte, n uint32) []byte {
+	return append(dst, code, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+}
+
+func append64(dst []byte, code byte, n uint64) []byte {
+	return append(dst, code, byte(n>>56), byte(n>>48), byte(n>>40), byte(n>>32),
+		byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+}
+
+// AppendNil appends nil.
+func AppendNil(dst []byte) []byte { return append(dst, codeNil) }
+
+// AppendBool appends a boolean.
+func AppendBool(dst []byte, v bool) []byte {
+	if v {
+		return append(dst, codeTrue)
+	}
+	return append(dst, codeFalse)
+}
+
+// AppendUint appends n in the fewest bytes.
+func AppendUint(dst []byte, n uint64) []byte {
+	switch {
+	case n <= math.MaxInt8:
+		return append(dst, byte(n))
+	case n <= math.MaxUint8:
+		return append(dst, codeUint8, byte(n))
+	case n <= math.MaxUint16:
+		return append16(dst, codeUint16, uint16(n))
+	case n <= math.MaxUint32:
+		return append32(dst, codeUint32, uint32(n))
+	}
+	return append64(dst, codeUint64, n)
+}
+
+// AppendInt appends n in the fewest bytes; non-negative n as AppendUint.
+func AppendInt(dst []byte, n int64) []byte {
+	switch {
+	case n >= 0:
+		return AppendUint(dst, uint64(n))
+	case n >= -32:
+		return append(dst, byte(n))
+	case n >= math.MinInt8:
+		return append(dst, codeInt8, byte(n))
+	case n >= math.MinInt16:
+		return append16(dst, codeInt16, uint16(n))
+	case n >= math.MinInt32:
+		return append32(dst, codeInt32, uint32(n))
+	}
+	return append64(dst, codeInt64, uint64(n))
+}
+
+// AppendString appends s as a msgpack string.
+func AppendString(dst []byte, s string) []byte {
+	n := len(s)
+	switch {
+	case n < 32:
+		dst = append(dst, fixStr|byte(n))
+	case n <= math.MaxUint8:
+		dst = append(dst, codeStr8, byte(n))
+	case n <= math.MaxUint16:
+		dst = append16(dst, codeStr16, uint16(n))
+	default:
+		dst = append32(dst, codeStr32, uint32(n))
+	}
+	return append(dst, s...)
+}
+
+// AppendBytes appends b as msgpack binary; a nil b as nil.
+func AppendBytes(dst []byte, b []byte) []byte {
+	if b == nil {
+		return AppendNil(dst)
+	}
+	n := len(b)
+	switch {
+	case n <= math.MaxUint8:
+		dst = append(dst, codeBin8, byte(n))
+	case n <= math.MaxUint16:
+		dst = append16(dst, codeBin16, uint16(n))
+	default:
+		dst = append32(dst, codeBin32, uint32(n))
+	}
+	return append(dst, b...)
+}
+
+// AppendMapLen appends the header of a map of n pairs.
+func AppendMapLen(dst []byte, n int) []byte {
+	switch {
+	case n < 16:
+		return append(dst, fixMap|byte(n))
+	case n <= math.MaxUint16:
+		return append16(dst, codeMap16, uint16(n))
+	}
+	return append32(dst, codeMap32, uint32(n))
+}
+
+// AppendArrayLen appends the header of an array of n elements.
+func AppendArrayLen(dst []byte, n int) []byte {
+	switch {
+	case n < 16:
+		return append(dst, fixArray|byte(n))
+	case n <= math.MaxUint16:
+		return append16(dst, codeArray16, uint16(n))
+	}
+	return append32(dst, codeArray32, uint32(n))
+}
