@@ -1,7 +1,6 @@
 package actors
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -12,11 +11,11 @@ import (
 	"github.com/anthdm/hollywood/actor"
 	"github.com/dynamokv/dynamo/cluster"
 	"github.com/dynamokv/dynamo/hints"
+	"github.com/dynamokv/dynamo/internal/mpbuf"
 	"github.com/dynamokv/dynamo/messages"
 	"github.com/dynamokv/dynamo/store"
 	"github.com/dynamokv/dynamo/version"
 	"github.com/rs/zerolog"
-	"github.com/vmihailenco/msgpack/v5"
 )
 
 // HintsKind and HintsID name a node's hint buffer; HintsPID finds it from
@@ -74,8 +73,7 @@ type Hints struct {
 	cfg    HintsConfig
 	book   *hints.Book
 	repeat *actor.SendRepeater
-	enc    *msgpack.Encoder
-	buf    bytes.Buffer
+	buf    []byte
 }
 
 // NewHints returns the producer of a node's hint buffer.
@@ -167,53 +165,41 @@ func splitHintKey(k []byte) (hints.Key, error) {
 }
 
 func (h *Hints) encode(r hintRecord) ([]byte, error) {
-	if h.enc == nil {
-		h.enc = msgpack.NewEncoder(&h.buf)
-	}
-	h.buf.Reset()
-	if err := h.enc.EncodeMapLen(2); err != nil {
-		return nil, err
-	}
-	if err := h.enc.EncodeString("s"); err != nil {
-		return nil, err
-	}
-	if err := h.enc.EncodeInt(r.stored); err != nil {
-		return nil, err
-	}
-	if err := h.enc.EncodeString("v"); err != nil {
-		return nil, err
-	}
-	if err := r.set.EncodeMsgpack(h.enc); err != nil {
-		return nil, err
-	}
-	return h.buf.Bytes(), nil
+	b := mpbuf.AppendMapLen(h.buf[:0], 2)
+	b = mpbuf.AppendInt(mpbuf.AppendString(b, "s"), r.stored)
+	b = r.set.AppendMsgpack(mpbuf.AppendString(b, "v"))
+	h.buf = b
+	return b, nil
 }
 
 func decodeHint(raw []byte) (hintRecord, error) {
-	var r hintRecord
-	d := msgpack.NewDecoder(bytes.NewReader(raw))
-	n, err := d.DecodeMapLen()
+	var rec hintRecord
+	r := mpbuf.NewReader(raw)
+	n, err := r.MapLen()
 	if err != nil {
-		return r, err
+		return rec, err
 	}
 	for i := 0; i < n; i++ {
-		key, err := d.DecodeString()
+		key, err := r.View()
 		if err != nil {
-			return r, err
+			return rec, err
 		}
-		switch key {
+		switch string(key) {
 		case "s":
-			r.stored, err = d.DecodeInt64()
+			rec.stored, err = r.Int64()
 		case "v":
-			err = r.set.DecodeMsgpack(d)
+			err = rec.set.DecodeFrom(&r)
 		default:
-			err = d.Skip()
+			err = r.Skip()
 		}
 		if err != nil {
-			return r, err
+			return rec, err
 		}
 	}
-	return r, nil
+	if r.Len() != 0 {
+		return rec, fmt.Errorf("%d trailing bytes", r.Len())
+	}
+	return rec, nil
 }
 
 // read returns the stored hint at k; an absent hint is empty.

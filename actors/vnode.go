@@ -1,7 +1,6 @@
 package actors
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -18,7 +17,6 @@ import (
 	"github.com/dynamokv/dynamo/store"
 	"github.com/dynamokv/dynamo/version"
 	"github.com/rs/zerolog"
-	"github.com/vmihailenco/msgpack/v5"
 )
 
 // VnodeKind is the kind vnodes are spawned as; with VnodeID it makes the
@@ -120,10 +118,9 @@ type Vnode struct {
 	// updating it after each successful write. Cached sets are shared
 	// with replies and must never be modified in place.
 	cache *cache.LRU[cachedSet]
-	// buf and enc encode sets for the store; one buffer serves every
+	// buf holds sets encoded for the store; one buffer serves every
 	// write because the store's batch copies the value.
-	buf bytes.Buffer
-	enc *msgpack.Encoder
+	buf []byte
 	// batch is the store batch every write of the vnode reuses.
 	batch *store.Batch
 	// lostHistory is set once a corrupt set was quarantined: the vnode may

@@ -1,7 +1,6 @@
 package actors
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/dynamokv/dynamo/store"
 	"github.com/dynamokv/dynamo/version"
-	"github.com/vmihailenco/msgpack/v5"
 )
 
 // The vnode's storage: reading and writing a key's sibling set through the
@@ -96,15 +94,9 @@ func (v *Vnode) quarantine(key, raw []byte, cause error) error {
 // encode returns s as stored, in the vnode's buffer: valid until the next
 // encode or write.
 func (v *Vnode) encode(s version.Siblings) ([]byte, error) {
-	if v.enc == nil {
-		v.enc = msgpack.NewEncoder(&v.buf)
-	}
-	v.buf.Reset()
 	// The same bytes as s.MarshalBinary, without a new buffer each time.
-	if err := s.EncodeMsgpack(v.enc); err != nil {
-		return nil, fmt.Errorf("vnode %s/%d: encode siblings: %w", v.cfg.Node, v.cfg.Partition, err)
-	}
-	return v.buf.Bytes(), nil
+	v.buf = s.AppendMsgpack(v.buf[:0])
+	return v.buf, nil
 }
 
 // newBatch returns the vnode's write batch, emptied: one write follows
@@ -120,8 +112,8 @@ func (v *Vnode) newBatch() *store.Batch {
 // trimBuffer drops a large encoding buffer, so that one large value does
 // not pin memory in every vnode. It invalidates what encode returned.
 func (v *Vnode) trimBuffer() {
-	if v.buf.Cap() > maxKeptBuffer {
-		v.buf = bytes.Buffer{}
+	if cap(v.buf) > maxKeptBuffer {
+		v.buf = nil
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/anthdm/hollywood/actor"
+	"github.com/dynamokv/dynamo/internal/mpbuf"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
@@ -104,14 +105,10 @@ func AppendFrame(dst []byte, target, sender *actor.PID, msg any) ([]byte, error)
 	dst = appendPID(dst, target)
 	dst = appendPID(dst, sender)
 
-	e := encoders.Get().(*encoder)
-	e.w.b = dst
-	err := e.enc.Encode(msg)
-	dst = e.w.b
-	e.w.b = nil
-	encoders.Put(e)
+	var err error
+	dst, err = appendBody(dst, msg)
 	if err != nil {
-		return dst[:start], fmt.Errorf("encode %s: %w", NameOf(msg), err)
+		return dst[:start], err
 	}
 	binary.BigEndian.PutUint32(dst[start:], uint32(len(dst)-start-LengthSize))
 	return dst, nil
@@ -136,7 +133,7 @@ func FrameLength(prefix []byte) int {
 // error, and never panics, for an unknown tag, a truncated frame or a
 // malformed body. A connection's reader should use a FrameDecoder.
 func DecodeFrame(b []byte) (Frame, error) {
-	return decodeFrame(b, newPID)
+	return decodeFrame(b, newPID, new(mpbuf.Reader))
 }
 
 // pidMaker turns the raw bytes of one PID in a header into a PID.
@@ -146,7 +143,7 @@ func newPID(_, addr, id []byte) *actor.PID {
 	return &actor.PID{Address: string(addr), ID: string(id)}
 }
 
-func decodeFrame(b []byte, mk pidMaker) (f Frame, err error) {
+func decodeFrame(b []byte, mk pidMaker, r *mpbuf.Reader) (f Frame, err error) {
 	if len(b) < 3 {
 		return f, fmt.Errorf("frame of %d bytes: %w", len(b), ErrMalformed)
 	}
@@ -168,25 +165,48 @@ func decodeFrame(b []byte, mk pidMaker) (f Frame, err error) {
 	if !ok {
 		return f, fmt.Errorf("tag %d: %w", f.Tag, ErrUnknownTag)
 	}
-	f.Msg, err = decodeBody(e, rest)
+	f.Msg, err = decodeBody(e, rest, r)
 	return f, err
 }
 
-func decodeBody(e *entry, body []byte) (msg any, err error) {
-	d := decoders.Get().(*decoder)
+// decodeBody decodes a message's body; r is scratch space for the
+// hand-written codecs.
+func decodeBody(e *entry, body []byte, r *mpbuf.Reader) (msg any, err error) {
 	defer func() {
 		// A custom decoder given hostile bytes must not take the node down.
-		if r := recover(); r != nil {
-			msg, err = nil, fmt.Errorf("decode %s: panic %v: %w", e.name, r, ErrMalformed)
+		if p := recover(); p != nil {
+			msg, err = nil, fmt.Errorf("decode %s: panic %v: %w", e.name, p, ErrMalformed)
 		}
-		d.r.Reset(nil)
-		decoders.Put(d)
+		*r = mpbuf.Reader{} // hold no frame buffer
 	}()
+	if e.fast == nil {
+		return decodeReflect(e, body)
+	}
+	// The reader checks every length against the bytes that remain, so
+	// this path needs no checkBody walk first.
+	*r = mpbuf.NewReader(body)
+	if msg, err = e.fast(r); err != nil {
+		return nil, fmt.Errorf("decode %s: %v: %w", e.name, err, ErrMalformed)
+	}
+	if r.Len() != 0 {
+		return nil, fmt.Errorf("decode %s: %d trailing bytes: %w", e.name, r.Len(), ErrMalformed)
+	}
+	return msg, nil
+}
+
+// decodeReflect decodes the body of a message without a hand-written
+// codec, by msgpack's reflection.
+func decodeReflect(e *entry, body []byte) (any, error) {
 	if err := checkBody(body); err != nil {
 		return nil, fmt.Errorf("decode %s: %v: %w", e.name, err, ErrMalformed)
 	}
+	d := decoders.Get().(*decoder)
+	defer func() {
+		d.r.Reset(nil)
+		decoders.Put(d)
+	}()
 	d.r.Reset(body)
-	msg, err = e.decode(d.dec)
+	msg, err := e.decode(d.dec)
 	if err != nil {
 		return nil, fmt.Errorf("decode %s: %v: %w", e.name, err, ErrMalformed)
 	}
@@ -226,16 +246,25 @@ func Marshal(msg any) ([]byte, error) {
 	if _, ok := TagOf(msg); !ok {
 		return nil, fmt.Errorf("encode %T: %w", msg, ErrUnknownType)
 	}
+	return appendBody(nil, msg)
+}
+
+// appendBody appends msg's msgpack body to dst: by its hand-written codec
+// if it has one, else by reflection.
+func appendBody(dst []byte, msg any) ([]byte, error) {
+	if m, ok := msg.(sliceCodec); ok {
+		return m.appendBody(dst), nil
+	}
 	e := encoders.Get().(*encoder)
-	e.w.b = nil
+	e.w.b = dst
 	err := e.enc.Encode(msg)
-	out := e.w.b
+	dst = e.w.b
 	e.w.b = nil
 	encoders.Put(e)
 	if err != nil {
-		return nil, fmt.Errorf("encode %s: %w", NameOf(msg), err)
+		return dst, fmt.Errorf("encode %s: %w", NameOf(msg), err)
 	}
-	return out, nil
+	return dst, nil
 }
 
 // Unmarshal decodes a body that Marshal produced for a message of tag.
@@ -244,5 +273,5 @@ func Unmarshal(tag Tag, body []byte) (any, error) {
 	if !ok {
 		return nil, fmt.Errorf("tag %d: %w", tag, ErrUnknownTag)
 	}
-	return decodeBody(e, body)
+	return decodeBody(e, body, new(mpbuf.Reader))
 }

@@ -1,61 +1,27 @@
 package messages
 
 import (
-	"fmt"
-	"github.com/dynamokv/dynamo/internal/intern"
-
-	"github.com/vmihailenco/msgpack/v5"
+	"github.com/dynamokv/dynamo/internal/mpbuf"
 )
 
-// Hand-written msgpack for the messages sent most often. Reflection-based
-// decoding on a connection's reader goroutine is what caps a transport's
-// throughput; these produce the same map-shaped encoding as the struct
-// tags, so either side may use either form.
+// Hand-written codecs of the transport's benchmark messages and of the
+// small replica messages (see fastcodec_fields.go).
 
-// decodeFields reads a map and calls field for each key; field returns
-// false for a key it does not know, which is then skipped, so that newer
-// senders may add fields.
-func decodeFields(d *msgpack.Decoder, what string, field func(key string) (bool, error)) error {
-	n, err := d.DecodeMapLen()
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	for i := 0; i < n; i++ {
-		key, err := intern.Decode(d) // DecodeString, without its allocation for known keys
-		if err != nil {
-			return fmt.Errorf("%s key: %w", what, err)
-		}
-		known, err := field(key)
-		if err != nil {
-			return fmt.Errorf("%s.%s: %w", what, key, err)
-		}
-		if !known {
-			if err := d.Skip(); err != nil {
-				return fmt.Errorf("%s.%s: %w", what, key, err)
-			}
-		}
-	}
-	return nil
+func (m *Blob) appendBody(dst []byte) []byte {
+	dst = mpbuf.AppendMapLen(dst, 2)
+	dst = mpbuf.AppendUint(appendKey(dst, "s"), m.Seq)
+	return mpbuf.AppendBytes(appendKey(dst, "d"), m.Data)
 }
 
-// EncodeMsgpack implements msgpack.CustomEncoder.
-func (m *Blob) EncodeMsgpack(e *msgpack.Encoder) error {
-	w := fieldWriter{e: e}
-	w.mapLen(2)
-	w.uint("s", m.Seq)
-	w.bytes("d", m.Data)
-	return w.err
-}
-
-// DecodeMsgpack implements msgpack.CustomDecoder.
-func (m *Blob) DecodeMsgpack(d *msgpack.Decoder) error {
-	return decodeFields(d, "Blob", func(key string) (bool, error) {
+func (m *Blob) decodeFrom(r *mpbuf.Reader) error {
+	*m = Blob{}
+	return readFields(r, "Blob", func(key []byte) (bool, error) {
 		var err error
-		switch key {
+		switch string(key) {
 		case "s":
-			m.Seq, err = d.DecodeUint64()
+			m.Seq, err = r.Uint64()
 		case "d":
-			m.Data, err = d.DecodeBytes()
+			m.Data, err = r.Bytes()
 		default:
 			return false, nil
 		}
@@ -63,27 +29,24 @@ func (m *Blob) DecodeMsgpack(d *msgpack.Decoder) error {
 	})
 }
 
-// EncodeMsgpack implements msgpack.CustomEncoder.
-func (m *Echo) EncodeMsgpack(e *msgpack.Encoder) error {
-	w := fieldWriter{e: e}
-	w.mapLen(3)
-	w.uint("s", m.Seq)
-	w.int("t", m.Sent)
-	w.bytes("d", m.Data)
-	return w.err
+func (m *Echo) appendBody(dst []byte) []byte {
+	dst = mpbuf.AppendMapLen(dst, 3)
+	dst = mpbuf.AppendUint(appendKey(dst, "s"), m.Seq)
+	dst = mpbuf.AppendInt(appendKey(dst, "t"), m.Sent)
+	return mpbuf.AppendBytes(appendKey(dst, "d"), m.Data)
 }
 
-// DecodeMsgpack implements msgpack.CustomDecoder.
-func (m *Echo) DecodeMsgpack(d *msgpack.Decoder) error {
-	return decodeFields(d, "Echo", func(key string) (bool, error) {
+func (m *Echo) decodeFrom(r *mpbuf.Reader) error {
+	*m = Echo{}
+	return readFields(r, "Echo", func(key []byte) (bool, error) {
 		var err error
-		switch key {
+		switch string(key) {
 		case "s":
-			m.Seq, err = d.DecodeUint64()
+			m.Seq, err = r.Uint64()
 		case "t":
-			m.Sent, err = d.DecodeInt64()
+			m.Sent, err = r.Int64()
 		case "d":
-			m.Data, err = d.DecodeBytes()
+			m.Data, err = r.Bytes()
 		default:
 			return false, nil
 		}
@@ -91,27 +54,24 @@ func (m *Echo) DecodeMsgpack(d *msgpack.Decoder) error {
 	})
 }
 
-// EncodeMsgpack implements msgpack.CustomEncoder.
-func (m *ReplicaPutAck) EncodeMsgpack(e *msgpack.Encoder) error {
-	w := fieldWriter{e: e}
-	w.mapLen(3)
-	w.uint("i", m.ReqID)
-	w.bytes("n", []byte(m.Node))
-	w.bytes("e", []byte(m.Err))
-	return w.err
+func (m *ReplicaPutAck) appendBody(dst []byte) []byte {
+	dst = mpbuf.AppendMapLen(dst, 3)
+	dst = mpbuf.AppendUint(appendKey(dst, "i"), m.ReqID)
+	dst = mpbuf.AppendString(appendKey(dst, "n"), m.Node)
+	return mpbuf.AppendString(appendKey(dst, "e"), m.Err)
 }
 
-// DecodeMsgpack implements msgpack.CustomDecoder.
-func (m *ReplicaPutAck) DecodeMsgpack(d *msgpack.Decoder) error {
-	return decodeFields(d, "ReplicaPutAck", func(key string) (bool, error) {
+func (m *ReplicaPutAck) decodeFrom(r *mpbuf.Reader) error {
+	*m = ReplicaPutAck{}
+	return readFields(r, "ReplicaPutAck", func(key []byte) (bool, error) {
 		var err error
-		switch key {
+		switch string(key) {
 		case "i":
-			m.ReqID, err = d.DecodeUint64()
+			m.ReqID, err = r.Uint64()
 		case "n":
-			m.Node, err = intern.Decode(d)
+			m.Node, err = r.Interned()
 		case "e":
-			m.Err, err = d.DecodeString()
+			m.Err, err = r.String()
 		default:
 			return false, nil
 		}
@@ -119,36 +79,33 @@ func (m *ReplicaPutAck) DecodeMsgpack(d *msgpack.Decoder) error {
 	})
 }
 
-// EncodeMsgpack implements msgpack.CustomEncoder.
-func (m *ReplicaGet) EncodeMsgpack(e *msgpack.Encoder) error {
+func (m *ReplicaGet) appendBody(dst []byte) []byte {
 	fields := 3
 	if m.Ring != 0 {
 		fields++
 	}
-	w := fieldWriter{e: e}
-	w.mapLen(fields)
-	w.uint("i", m.ReqID)
-	w.uint("p", uint64(m.Partition))
+	dst = mpbuf.AppendMapLen(dst, fields)
+	dst = mpbuf.AppendUint(appendKey(dst, "i"), m.ReqID)
+	dst = mpbuf.AppendUint(appendKey(dst, "p"), uint64(m.Partition))
 	if m.Ring != 0 {
-		w.uint("r", m.Ring)
+		dst = mpbuf.AppendUint(appendKey(dst, "r"), m.Ring)
 	}
-	w.bytes("k", m.Key)
-	return w.err
+	return mpbuf.AppendBytes(appendKey(dst, "k"), m.Key)
 }
 
-// DecodeMsgpack implements msgpack.CustomDecoder.
-func (m *ReplicaGet) DecodeMsgpack(d *msgpack.Decoder) error {
-	return decodeFields(d, "ReplicaGet", func(key string) (bool, error) {
+func (m *ReplicaGet) decodeFrom(r *mpbuf.Reader) error {
+	*m = ReplicaGet{}
+	return readFields(r, "ReplicaGet", func(key []byte) (bool, error) {
 		var err error
-		switch key {
+		switch string(key) {
 		case "i":
-			m.ReqID, err = d.DecodeUint64()
+			m.ReqID, err = r.Uint64()
 		case "p":
-			m.Partition, err = d.DecodeUint32()
+			m.Partition, err = r.Uint32()
 		case "k":
-			m.Key, err = d.DecodeBytes()
+			m.Key, err = r.Bytes()
 		case "r":
-			m.Ring, err = d.DecodeUint64()
+			m.Ring, err = r.Uint64()
 		default:
 			return false, nil
 		}

@@ -1,52 +1,48 @@
 package messages
 
 import (
-	"github.com/vmihailenco/msgpack/v5"
+	"github.com/dynamokv/dynamo/internal/mpbuf"
 )
 
 // Hand-written codecs of the messages between clients and coordinators
 // (see fastcodec_fields.go).
 
-// EncodeMsgpack implements msgpack.CustomEncoder.
-func (m *ClientPut) EncodeMsgpack(e *msgpack.Encoder) error {
-	w := fieldWriter{e: e}
-	w.mapLen(9)
-	w.bytes("k", m.Key)
-	w.bytes("v", m.Value)
-	w.clock("c", m.Context)
-	w.bool("d", m.Delete)
-	w.int("w", int64(m.W))
-	w.int("pw", int64(m.PW))
-	w.int("h", int64(m.Hops))
-	w.uint("id", m.ID)
-	w.str("o", m.Origin)
-	return w.err
+func (m *ClientPut) appendBody(dst []byte) []byte {
+	dst = mpbuf.AppendMapLen(dst, 9)
+	dst = mpbuf.AppendBytes(appendKey(dst, "k"), m.Key)
+	dst = mpbuf.AppendBytes(appendKey(dst, "v"), m.Value)
+	dst = m.Context.AppendMsgpack(appendKey(dst, "c"))
+	dst = mpbuf.AppendBool(appendKey(dst, "d"), m.Delete)
+	dst = mpbuf.AppendInt(appendKey(dst, "w"), int64(m.W))
+	dst = mpbuf.AppendInt(appendKey(dst, "pw"), int64(m.PW))
+	dst = mpbuf.AppendInt(appendKey(dst, "h"), int64(m.Hops))
+	dst = mpbuf.AppendUint(appendKey(dst, "id"), m.ID)
+	return mpbuf.AppendString(appendKey(dst, "o"), m.Origin)
 }
 
-// DecodeMsgpack implements msgpack.CustomDecoder.
-func (m *ClientPut) DecodeMsgpack(d *msgpack.Decoder) error {
+func (m *ClientPut) decodeFrom(r *mpbuf.Reader) error {
 	*m = ClientPut{}
-	return decodeFields(d, "ClientPut", func(key string) (bool, error) {
+	return readFields(r, "ClientPut", func(key []byte) (bool, error) {
 		var err error
-		switch key {
+		switch string(key) {
 		case "k":
-			m.Key, err = d.DecodeBytes()
+			m.Key, err = r.Bytes()
 		case "v":
-			m.Value, err = d.DecodeBytes()
+			m.Value, err = r.Bytes()
 		case "c":
-			err = m.Context.DecodeMsgpack(d)
+			err = m.Context.DecodeFrom(r)
 		case "d":
-			m.Delete, err = d.DecodeBool()
+			m.Delete, err = r.Bool()
 		case "w":
-			m.W, err = d.DecodeInt()
+			m.W, err = r.Int()
 		case "pw":
-			m.PW, err = d.DecodeInt()
+			m.PW, err = r.Int()
 		case "h":
-			m.Hops, err = d.DecodeInt()
+			m.Hops, err = r.Int()
 		case "id":
-			m.ID, err = d.DecodeUint64()
+			m.ID, err = r.Uint64()
 		case "o":
-			m.Origin, err = d.DecodeString()
+			m.Origin, err = r.String()
 		default:
 			return false, nil
 		}
@@ -54,40 +50,37 @@ func (m *ClientPut) DecodeMsgpack(d *msgpack.Decoder) error {
 	})
 }
 
-// EncodeMsgpack implements msgpack.CustomEncoder.
-func (m *ClientPutReply) EncodeMsgpack(e *msgpack.Encoder) error {
+func (m *ClientPutReply) appendBody(dst []byte) []byte {
 	fields := 4
 	if m.Ring != 0 {
 		fields++
 	}
-	w := fieldWriter{e: e}
-	w.mapLen(fields)
-	w.int("s", int64(m.Status))
-	w.str("e", m.Err)
-	w.clock("c", m.Context)
-	w.bool("u", m.Unknown)
+	dst = mpbuf.AppendMapLen(dst, fields)
+	dst = mpbuf.AppendInt(appendKey(dst, "s"), int64(m.Status))
+	dst = mpbuf.AppendString(appendKey(dst, "e"), m.Err)
+	dst = m.Context.AppendMsgpack(appendKey(dst, "c"))
+	dst = mpbuf.AppendBool(appendKey(dst, "u"), m.Unknown)
 	if m.Ring != 0 {
-		w.uint("r", m.Ring)
+		dst = mpbuf.AppendUint(appendKey(dst, "r"), m.Ring)
 	}
-	return w.err
+	return dst
 }
 
-// DecodeMsgpack implements msgpack.CustomDecoder.
-func (m *ClientPutReply) DecodeMsgpack(d *msgpack.Decoder) error {
+func (m *ClientPutReply) decodeFrom(r *mpbuf.Reader) error {
 	*m = ClientPutReply{}
-	return decodeFields(d, "ClientPutReply", func(key string) (bool, error) {
+	return readFields(r, "ClientPutReply", func(key []byte) (bool, error) {
 		var err error
-		switch key {
+		switch string(key) {
 		case "s":
-			m.Status, err = d.DecodeInt()
+			m.Status, err = r.Int()
 		case "e":
-			m.Err, err = d.DecodeString()
+			m.Err, err = r.String()
 		case "c":
-			err = m.Context.DecodeMsgpack(d)
+			err = m.Context.DecodeFrom(r)
 		case "u":
-			m.Unknown, err = d.DecodeBool()
+			m.Unknown, err = r.Bool()
 		case "r":
-			m.Ring, err = d.DecodeUint64()
+			m.Ring, err = r.Uint64()
 		default:
 			return false, nil
 		}
@@ -95,28 +88,24 @@ func (m *ClientPutReply) DecodeMsgpack(d *msgpack.Decoder) error {
 	})
 }
 
-// EncodeMsgpack implements msgpack.CustomEncoder.
-func (m *ClientGet) EncodeMsgpack(e *msgpack.Encoder) error {
-	w := fieldWriter{e: e}
-	w.mapLen(3)
-	w.bytes("k", m.Key)
-	w.int("r", int64(m.R))
-	w.int("pr", int64(m.PR))
-	return w.err
+func (m *ClientGet) appendBody(dst []byte) []byte {
+	dst = mpbuf.AppendMapLen(dst, 3)
+	dst = mpbuf.AppendBytes(appendKey(dst, "k"), m.Key)
+	dst = mpbuf.AppendInt(appendKey(dst, "r"), int64(m.R))
+	return mpbuf.AppendInt(appendKey(dst, "pr"), int64(m.PR))
 }
 
-// DecodeMsgpack implements msgpack.CustomDecoder.
-func (m *ClientGet) DecodeMsgpack(d *msgpack.Decoder) error {
+func (m *ClientGet) decodeFrom(r *mpbuf.Reader) error {
 	*m = ClientGet{}
-	return decodeFields(d, "ClientGet", func(key string) (bool, error) {
+	return readFields(r, "ClientGet", func(key []byte) (bool, error) {
 		var err error
-		switch key {
+		switch string(key) {
 		case "k":
-			m.Key, err = d.DecodeBytes()
+			m.Key, err = r.Bytes()
 		case "r":
-			m.R, err = d.DecodeInt()
+			m.R, err = r.Int()
 		case "pr":
-			m.PR, err = d.DecodeInt()
+			m.PR, err = r.Int()
 		default:
 			return false, nil
 		}
@@ -124,40 +113,37 @@ func (m *ClientGet) DecodeMsgpack(d *msgpack.Decoder) error {
 	})
 }
 
-// EncodeMsgpack implements msgpack.CustomEncoder.
-func (m *ClientGetReply) EncodeMsgpack(e *msgpack.Encoder) error {
+func (m *ClientGetReply) appendBody(dst []byte) []byte {
 	fields := 4
 	if m.Ring != 0 {
 		fields++
 	}
-	w := fieldWriter{e: e}
-	w.mapLen(fields)
-	w.int("s", int64(m.Status))
-	w.str("e", m.Err)
-	w.bytesList("v", m.Values)
-	w.clock("c", m.Context)
+	dst = mpbuf.AppendMapLen(dst, fields)
+	dst = mpbuf.AppendInt(appendKey(dst, "s"), int64(m.Status))
+	dst = mpbuf.AppendString(appendKey(dst, "e"), m.Err)
+	dst = appendBytesList(appendKey(dst, "v"), m.Values)
+	dst = m.Context.AppendMsgpack(appendKey(dst, "c"))
 	if m.Ring != 0 {
-		w.uint("r", m.Ring)
+		dst = mpbuf.AppendUint(appendKey(dst, "r"), m.Ring)
 	}
-	return w.err
+	return dst
 }
 
-// DecodeMsgpack implements msgpack.CustomDecoder.
-func (m *ClientGetReply) DecodeMsgpack(d *msgpack.Decoder) error {
+func (m *ClientGetReply) decodeFrom(r *mpbuf.Reader) error {
 	*m = ClientGetReply{}
-	return decodeFields(d, "ClientGetReply", func(key string) (bool, error) {
+	return readFields(r, "ClientGetReply", func(key []byte) (bool, error) {
 		var err error
-		switch key {
+		switch string(key) {
 		case "s":
-			m.Status, err = d.DecodeInt()
+			m.Status, err = r.Int()
 		case "e":
-			m.Err, err = d.DecodeString()
+			m.Err, err = r.String()
 		case "v":
-			m.Values, err = decodeBytesList(d)
+			m.Values, err = readBytesList(r)
 		case "c":
-			err = m.Context.DecodeMsgpack(d)
+			err = m.Context.DecodeFrom(r)
 		case "r":
-			m.Ring, err = d.DecodeUint64()
+			m.Ring, err = r.Uint64()
 		default:
 			return false, nil
 		}

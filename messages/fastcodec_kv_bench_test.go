@@ -27,20 +27,15 @@ func newKVBench() *kvBench {
 
 func benchKV[F, P any, PF interface {
 	*F
-	msgpack.CustomEncoder
-	msgpack.CustomDecoder
+	sliceCodec
 }](b *testing.B, v F) {
 	p := reflect.ValueOf(v).Convert(reflect.TypeOf((*P)(nil)).Elem()).Interface().(P)
 	b.Run("fast", func(b *testing.B) {
-		k := newKVBench()
+		var buf []byte
 		b.ReportAllocs()
 		for b.Loop() {
-			k.buf.Reset()
-			if err := k.enc.Encode(PF(&v)); err != nil {
-				b.Fatal(err)
-			}
-			k.r.Reset(k.buf.Bytes())
-			if err := k.dec.Decode(PF(new(F))); err != nil {
+			buf = PF(&v).appendBody(buf[:0])
+			if err := decodeSlice(PF(new(F)), buf); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -2,11 +2,13 @@ package messages
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/dynamokv/dynamo/internal/mpbuf"
 	"github.com/dynamokv/dynamo/version"
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -155,8 +157,7 @@ func newKVFixture() kvFixture {
 // kvCodec checks one message type against its mirror, for every value.
 func kvCodec[F, P any, PF interface {
 	*F
-	msgpack.CustomEncoder
-	msgpack.CustomDecoder
+	sliceCodec
 }](t *testing.T, vals []F) {
 	t.Helper()
 	// Garbage to decode over, so that a decoder that leaves fields
@@ -168,10 +169,7 @@ func kvCodec[F, P any, PF interface {
 	for i, v := range vals {
 		p := reflect.ValueOf(v).Convert(reflect.TypeOf((*P)(nil)).Elem()).Interface().(P)
 
-		fast, err := msgpack.Marshal(PF(&v))
-		if err != nil {
-			t.Fatalf("%T #%d: fast encode: %v", v, i, err)
-		}
+		fast := PF(&v).appendBody(nil)
 		slow := reflectionMarshal(t, &p, false)
 		// Stronger than required: the bytes are reflection's, except
 		// that integers are compact (as in package version's codecs),
@@ -183,7 +181,7 @@ func kvCodec[F, P any, PF interface {
 		// (1) Round trip through the fast codec, also over a used struct.
 		for _, start := range []F{*new(F), garbage} {
 			got := start
-			if err := PF(&got).DecodeMsgpack(msgpack.NewDecoder(bytes.NewReader(fast))); err != nil {
+			if err := decodeSlice(PF(&got), fast); err != nil {
 				t.Fatalf("%T #%d: fast decode: %v", v, i, err)
 			}
 			if !reflect.DeepEqual(got, v) {
@@ -200,7 +198,7 @@ func kvCodec[F, P any, PF interface {
 			t.Errorf("%T #%d: reflection read fast bytes as\n%#v\nwant %#v", v, i, back, p)
 		}
 		var got F
-		if err := msgpack.Unmarshal(slow, PF(&got)); err != nil {
+		if err := decodeSlice(PF(&got), slow); err != nil {
 			t.Fatalf("%T #%d: fast decode of reflection bytes: %v", v, i, err)
 		}
 		if !reflect.DeepEqual(got, v) {
@@ -224,7 +222,7 @@ func kvCodec[F, P any, PF interface {
 		// (3) Unknown keys, before and after the known ones, are skipped.
 		withExtra := addUnknownKeys(t, fast)
 		got = garbage
-		if err := PF(&got).DecodeMsgpack(msgpack.NewDecoder(bytes.NewReader(withExtra))); err != nil {
+		if err := decodeSlice(PF(&got), withExtra); err != nil {
 			t.Fatalf("%T #%d: fast decode with unknown keys: %v", v, i, err)
 		}
 		if !reflect.DeepEqual(got, v) {
@@ -234,7 +232,7 @@ func kvCodec[F, P any, PF interface {
 		if len(fast) <= 2048 {
 			for cut := 0; cut < len(fast); cut++ {
 				var short F
-				if err := PF(&short).DecodeMsgpack(msgpack.NewDecoder(bytes.NewReader(fast[:cut]))); err == nil {
+				if err := decodeSlice(PF(&short), fast[:cut]); err == nil {
 					t.Fatalf("%T #%d: %d of %d bytes decoded without error", v, i, cut, len(fast))
 				}
 			}
@@ -252,14 +250,26 @@ func kvCodec[F, P any, PF interface {
 	var zero F
 	for _, body := range [][]byte{{0xc0}, {0x80}} {
 		got := garbage
-		if err := msgpack.Unmarshal(body, PF(&got)); err != nil || !reflect.DeepEqual(got, zero) {
+		if err := decodeSlice(PF(&got), body); err != nil || !reflect.DeepEqual(got, zero) {
 			t.Errorf("%T: body %x decoded as %#v, %v", zero, body, got, err)
 		}
 		got = garbage
-		if err := PF(&got).DecodeMsgpack(msgpack.NewDecoder(bytes.NewReader(body))); err != nil || !reflect.DeepEqual(got, zero) {
+		if err := decodeSlice(PF(&got), body); err != nil || !reflect.DeepEqual(got, zero) {
 			t.Errorf("%T: body %x, direct: %#v, %v", zero, body, got, err)
 		}
 	}
+}
+
+// decodeSlice decodes one whole body by m's hand-written codec.
+func decodeSlice(m sliceCodec, body []byte) error {
+	r := mpbuf.NewReader(body)
+	if err := m.decodeFrom(&r); err != nil {
+		return err
+	}
+	if r.Len() != 0 {
+		return fmt.Errorf("%d trailing bytes", r.Len())
+	}
+	return nil
 }
 
 // reflectionMarshal encodes v by reflection, with fixed-width integer
@@ -394,7 +404,7 @@ func TestKVFastDecodeErrorsNameTheField(t *testing.T) {
 	_ = e.EncodeString("c")
 	_ = e.EncodeString("not a clock")
 	var m ClientPut
-	err := m.DecodeMsgpack(msgpack.NewDecoder(bytes.NewReader(buf.Bytes())))
+	err := decodeSlice(&m, buf.Bytes())
 	if err == nil || !strings.Contains(err.Error(), "ClientPut.c") {
 		t.Fatalf("got %v", err)
 	}

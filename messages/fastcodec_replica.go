@@ -1,47 +1,43 @@
 package messages
 
 import (
-	"github.com/dynamokv/dynamo/internal/intern"
-	"github.com/vmihailenco/msgpack/v5"
+	"github.com/dynamokv/dynamo/internal/mpbuf"
 )
 
 // Hand-written codecs of the messages between coordinators and vnodes
 // (see fastcodec_fields.go).
 
-// EncodeMsgpack implements msgpack.CustomEncoder.
-func (m *ReplicaPut) EncodeMsgpack(e *msgpack.Encoder) error {
+func (m *ReplicaPut) appendBody(dst []byte) []byte {
 	fields := 4
 	if m.Ring != 0 {
 		fields++
 	}
-	w := fieldWriter{e: e}
-	w.mapLen(fields)
-	w.uint("i", m.ReqID)
-	w.uint("p", uint64(m.Partition))
-	w.bytes("k", m.Key)
-	w.siblings("v", m.Versions)
+	dst = mpbuf.AppendMapLen(dst, fields)
+	dst = mpbuf.AppendUint(appendKey(dst, "i"), m.ReqID)
+	dst = mpbuf.AppendUint(appendKey(dst, "p"), uint64(m.Partition))
+	dst = mpbuf.AppendBytes(appendKey(dst, "k"), m.Key)
+	dst = m.Versions.AppendMsgpack(appendKey(dst, "v"))
 	if m.Ring != 0 {
-		w.uint("r", m.Ring)
+		dst = mpbuf.AppendUint(appendKey(dst, "r"), m.Ring)
 	}
-	return w.err
+	return dst
 }
 
-// DecodeMsgpack implements msgpack.CustomDecoder.
-func (m *ReplicaPut) DecodeMsgpack(d *msgpack.Decoder) error {
+func (m *ReplicaPut) decodeFrom(r *mpbuf.Reader) error {
 	*m = ReplicaPut{}
-	return decodeFields(d, "ReplicaPut", func(key string) (bool, error) {
+	return readFields(r, "ReplicaPut", func(key []byte) (bool, error) {
 		var err error
-		switch key {
+		switch string(key) {
 		case "i":
-			m.ReqID, err = d.DecodeUint64()
+			m.ReqID, err = r.Uint64()
 		case "p":
-			m.Partition, err = d.DecodeUint32()
+			m.Partition, err = r.Uint32()
 		case "k":
-			m.Key, err = d.DecodeBytes()
+			m.Key, err = r.Bytes()
 		case "v":
-			err = m.Versions.DecodeMsgpack(d)
+			err = m.Versions.DecodeFrom(r)
 		case "r":
-			m.Ring, err = d.DecodeUint64()
+			m.Ring, err = r.Uint64()
 		default:
 			return false, nil
 		}
@@ -49,40 +45,37 @@ func (m *ReplicaPut) DecodeMsgpack(d *msgpack.Decoder) error {
 	})
 }
 
-// EncodeMsgpack implements msgpack.CustomEncoder.
-func (m *ReplicaGetReply) EncodeMsgpack(e *msgpack.Encoder) error {
+func (m *ReplicaGetReply) appendBody(dst []byte) []byte {
 	fields := 4
 	if m.Partial {
 		fields++
 	}
-	w := fieldWriter{e: e}
-	w.mapLen(fields)
-	w.uint("i", m.ReqID)
-	w.str("n", m.Node)
-	w.siblings("v", m.Versions)
-	w.str("e", m.Err)
+	dst = mpbuf.AppendMapLen(dst, fields)
+	dst = mpbuf.AppendUint(appendKey(dst, "i"), m.ReqID)
+	dst = mpbuf.AppendString(appendKey(dst, "n"), m.Node)
+	dst = m.Versions.AppendMsgpack(appendKey(dst, "v"))
+	dst = mpbuf.AppendString(appendKey(dst, "e"), m.Err)
 	if m.Partial {
-		w.bool("f", true)
+		dst = mpbuf.AppendBool(appendKey(dst, "f"), true)
 	}
-	return w.err
+	return dst
 }
 
-// DecodeMsgpack implements msgpack.CustomDecoder.
-func (m *ReplicaGetReply) DecodeMsgpack(d *msgpack.Decoder) error {
+func (m *ReplicaGetReply) decodeFrom(r *mpbuf.Reader) error {
 	*m = ReplicaGetReply{}
-	return decodeFields(d, "ReplicaGetReply", func(key string) (bool, error) {
+	return readFields(r, "ReplicaGetReply", func(key []byte) (bool, error) {
 		var err error
-		switch key {
+		switch string(key) {
 		case "i":
-			m.ReqID, err = d.DecodeUint64()
+			m.ReqID, err = r.Uint64()
 		case "n":
-			m.Node, err = intern.Decode(d)
+			m.Node, err = r.Interned()
 		case "v":
-			err = m.Versions.DecodeMsgpack(d)
+			err = m.Versions.DecodeFrom(r)
 		case "e":
-			m.Err, err = d.DecodeString()
+			m.Err, err = r.String()
 		case "f":
-			m.Partial, err = d.DecodeBool()
+			m.Partial, err = r.Bool()
 		default:
 			return false, nil
 		}
@@ -90,40 +83,36 @@ func (m *ReplicaGetReply) DecodeMsgpack(d *msgpack.Decoder) error {
 	})
 }
 
-// EncodeMsgpack implements msgpack.CustomEncoder.
-func (m *CoordinatePut) EncodeMsgpack(e *msgpack.Encoder) error {
-	w := fieldWriter{e: e}
-	w.mapLen(7)
-	w.str("o", m.Home)
-	w.uint("i", m.ReqID)
-	w.uint("p", uint64(m.Partition))
-	w.bytes("k", m.Key)
-	w.bytes("v", m.Value)
-	w.bool("d", m.Delete)
-	w.clock("c", m.Context)
-	return w.err
+func (m *CoordinatePut) appendBody(dst []byte) []byte {
+	dst = mpbuf.AppendMapLen(dst, 7)
+	dst = mpbuf.AppendString(appendKey(dst, "o"), m.Home)
+	dst = mpbuf.AppendUint(appendKey(dst, "i"), m.ReqID)
+	dst = mpbuf.AppendUint(appendKey(dst, "p"), uint64(m.Partition))
+	dst = mpbuf.AppendBytes(appendKey(dst, "k"), m.Key)
+	dst = mpbuf.AppendBytes(appendKey(dst, "v"), m.Value)
+	dst = mpbuf.AppendBool(appendKey(dst, "d"), m.Delete)
+	return m.Context.AppendMsgpack(appendKey(dst, "c"))
 }
 
-// DecodeMsgpack implements msgpack.CustomDecoder.
-func (m *CoordinatePut) DecodeMsgpack(d *msgpack.Decoder) error {
+func (m *CoordinatePut) decodeFrom(r *mpbuf.Reader) error {
 	*m = CoordinatePut{}
-	return decodeFields(d, "CoordinatePut", func(key string) (bool, error) {
+	return readFields(r, "CoordinatePut", func(key []byte) (bool, error) {
 		var err error
-		switch key {
+		switch string(key) {
 		case "o":
-			m.Home, err = intern.Decode(d)
+			m.Home, err = r.Interned()
 		case "i":
-			m.ReqID, err = d.DecodeUint64()
+			m.ReqID, err = r.Uint64()
 		case "p":
-			m.Partition, err = d.DecodeUint32()
+			m.Partition, err = r.Uint32()
 		case "k":
-			m.Key, err = d.DecodeBytes()
+			m.Key, err = r.Bytes()
 		case "v":
-			m.Value, err = d.DecodeBytes()
+			m.Value, err = r.Bytes()
 		case "d":
-			m.Delete, err = d.DecodeBool()
+			m.Delete, err = r.Bool()
 		case "c":
-			err = m.Context.DecodeMsgpack(d)
+			err = m.Context.DecodeFrom(r)
 		default:
 			return false, nil
 		}
@@ -131,49 +120,45 @@ func (m *CoordinatePut) DecodeMsgpack(d *msgpack.Decoder) error {
 	})
 }
 
-// EncodeMsgpack implements msgpack.CustomEncoder.
-func (m *CoordinatePutDone) EncodeMsgpack(e *msgpack.Encoder) error {
-	w := fieldWriter{e: e}
-	w.mapLen(10)
-	w.uint("i", m.ReqID)
-	w.str("n", m.Node)
-	w.version("v", m.Version)
-	w.str("e", m.Err)
-	w.siblings("s", m.Set)
-	w.uint("p", uint64(m.Partition))
-	w.bytes("k", m.Key)
-	w.int("t", int64(m.Status))
-	w.clock("r", m.Reply)
-	w.bool("m", m.MaybeStored)
-	return w.err
+func (m *CoordinatePutDone) appendBody(dst []byte) []byte {
+	dst = mpbuf.AppendMapLen(dst, 10)
+	dst = mpbuf.AppendUint(appendKey(dst, "i"), m.ReqID)
+	dst = mpbuf.AppendString(appendKey(dst, "n"), m.Node)
+	dst = m.Version.AppendMsgpack(appendKey(dst, "v"))
+	dst = mpbuf.AppendString(appendKey(dst, "e"), m.Err)
+	dst = m.Set.AppendMsgpack(appendKey(dst, "s"))
+	dst = mpbuf.AppendUint(appendKey(dst, "p"), uint64(m.Partition))
+	dst = mpbuf.AppendBytes(appendKey(dst, "k"), m.Key)
+	dst = mpbuf.AppendInt(appendKey(dst, "t"), int64(m.Status))
+	dst = m.Reply.AppendMsgpack(appendKey(dst, "r"))
+	return mpbuf.AppendBool(appendKey(dst, "m"), m.MaybeStored)
 }
 
-// DecodeMsgpack implements msgpack.CustomDecoder.
-func (m *CoordinatePutDone) DecodeMsgpack(d *msgpack.Decoder) error {
+func (m *CoordinatePutDone) decodeFrom(r *mpbuf.Reader) error {
 	*m = CoordinatePutDone{}
-	return decodeFields(d, "CoordinatePutDone", func(key string) (bool, error) {
+	return readFields(r, "CoordinatePutDone", func(key []byte) (bool, error) {
 		var err error
-		switch key {
+		switch string(key) {
 		case "i":
-			m.ReqID, err = d.DecodeUint64()
+			m.ReqID, err = r.Uint64()
 		case "n":
-			m.Node, err = intern.Decode(d)
+			m.Node, err = r.Interned()
 		case "v":
-			err = m.Version.DecodeMsgpack(d)
+			err = m.Version.DecodeFrom(r)
 		case "e":
-			m.Err, err = d.DecodeString()
+			m.Err, err = r.String()
 		case "s":
-			err = m.Set.DecodeMsgpack(d)
+			err = m.Set.DecodeFrom(r)
 		case "p":
-			m.Partition, err = d.DecodeUint32()
+			m.Partition, err = r.Uint32()
 		case "k":
-			m.Key, err = d.DecodeBytes()
+			m.Key, err = r.Bytes()
 		case "t":
-			m.Status, err = d.DecodeInt()
+			m.Status, err = r.Int()
 		case "r":
-			err = m.Reply.DecodeMsgpack(d)
+			err = m.Reply.DecodeFrom(r)
 		case "m":
-			m.MaybeStored, err = d.DecodeBool()
+			m.MaybeStored, err = r.Bool()
 		default:
 			return false, nil
 		}

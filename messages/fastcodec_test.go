@@ -20,30 +20,29 @@ func TestHandWrittenCodecsMatchTheTaggedForm(t *testing.T) {
 		name   string
 		tagged any
 		fast   any
-		into   func() any
 	}{
-		{"blob", &blobTags{Seq: 7, Data: []byte("abc"), New: "ignored"}, &Blob{Seq: 7, Data: []byte("abc")}, func() any { return new(Blob) }},
+		{"blob", &blobTags{Seq: 7, Data: []byte("abc"), New: "ignored"}, &Blob{Seq: 7, Data: []byte("abc")}},
 		{"echo", &struct {
 			Seq  uint64 `msgpack:"s"`
 			Sent int64  `msgpack:"t"`
 			Data []byte `msgpack:"d"`
-		}{1, -5, []byte("x")}, &Echo{Seq: 1, Sent: -5, Data: []byte("x")}, func() any { return new(Echo) }},
+		}{1, -5, []byte("x")}, &Echo{Seq: 1, Sent: -5, Data: []byte("x")}},
 		{"ack", &struct {
 			ReqID uint64 `msgpack:"i"`
 			Node  string `msgpack:"n"`
 			Err   string `msgpack:"e"`
-		}{9, "n2", "disk full"}, &ReplicaPutAck{ReqID: 9, Node: "n2", Err: "disk full"}, func() any { return new(ReplicaPutAck) }},
+		}{9, "n2", "disk full"}, &ReplicaPutAck{ReqID: 9, Node: "n2", Err: "disk full"}},
 		{"get", &struct {
 			ReqID     uint64 `msgpack:"i"`
 			Partition uint32 `msgpack:"p"`
 			Key       []byte `msgpack:"k"`
-		}{3, 63, []byte("k")}, &ReplicaGet{ReqID: 3, Partition: 63, Key: []byte("k")}, func() any { return new(ReplicaGet) }},
+		}{3, 63, []byte("k")}, &ReplicaGet{ReqID: 3, Partition: 63, Key: []byte("k")}},
 		{"get with ring", &struct {
 			ReqID     uint64 `msgpack:"i"`
 			Partition uint32 `msgpack:"p"`
 			Key       []byte `msgpack:"k"`
 			Ring      uint64 `msgpack:"r"`
-		}{3, 63, []byte("k"), 7}, &ReplicaGet{ReqID: 3, Partition: 63, Key: []byte("k"), Ring: 7}, func() any { return new(ReplicaGet) }},
+		}{3, 63, []byte("k"), 7}, &ReplicaGet{ReqID: 3, Partition: 63, Key: []byte("k"), Ring: 7}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -51,14 +50,16 @@ func TestHandWrittenCodecsMatchTheTaggedForm(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := tc.into()
-			if err := msgpack.Unmarshal(b, got); err != nil {
+			// Through the registry, which takes the hand-written codecs.
+			tag, _ := TagOf(tc.fast)
+			got, err := Unmarshal(tag, b)
+			if err != nil {
 				t.Fatalf("decode tagged form: %v", err)
 			}
 			if !reflect.DeepEqual(got, tc.fast) {
 				t.Fatalf("decoded %#v, want %#v", got, tc.fast)
 			}
-			b2, err := msgpack.Marshal(tc.fast)
+			b2, err := Marshal(tc.fast)
 			if err != nil {
 				t.Fatal(err)
 			}

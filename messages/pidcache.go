@@ -4,6 +4,7 @@ import (
 	"bytes"
 
 	"github.com/anthdm/hollywood/actor"
+	"github.com/dynamokv/dynamo/internal/mpbuf"
 )
 
 // ReplyBoxPrefix starts the IDs of reply boxes (package reply): one-shot
@@ -18,6 +19,7 @@ var oneShotPrefix = []byte(ReplyBoxPrefix)
 // use: one per reading goroutine.
 type FrameDecoder struct {
 	pids map[string]*actor.PID
+	body mpbuf.Reader // reused: a reader passed to a codec through an interface escapes
 }
 
 // maxCachedPIDs bounds the cache; a connection that names more distinct
@@ -31,7 +33,7 @@ func (d *FrameDecoder) Decode(b []byte) (Frame, error) {
 	if d.pids == nil {
 		d.pids = make(map[string]*actor.PID)
 	}
-	return decodeFrame(b, d.pid)
+	return decodeFrame(b, d.pid, &d.body)
 }
 
 // pid returns the cached PID for the raw header bytes of one PID.

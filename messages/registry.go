@@ -18,6 +18,7 @@ import (
 	"reflect"
 	"sort"
 
+	"github.com/dynamokv/dynamo/internal/mpbuf"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
@@ -32,6 +33,7 @@ type entry struct {
 	name   string
 	typ    reflect.Type // the pointer type that travels, e.g. *Ping
 	decode func(*msgpack.Decoder) (any, error)
+	fast   func(*mpbuf.Reader) (any, error) // set for messages with a hand-written codec
 }
 
 // The registry is written only during package initialisation (init
@@ -74,6 +76,15 @@ func registerAs[T any](tag Tag, application bool) {
 			}
 			return v, nil
 		},
+	}
+	if _, ok := any(new(T)).(sliceCodec); ok {
+		e.fast = func(r *mpbuf.Reader) (any, error) {
+			v := new(T)
+			if err := any(v).(sliceCodec).decodeFrom(r); err != nil {
+				return nil, err
+			}
+			return v, nil
+		}
 	}
 	byTag[tag] = e
 	byType[typ] = e

@@ -1,20 +1,20 @@
 package version
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"github.com/dynamokv/dynamo/internal/intern"
-	"slices"
 
+	"github.com/dynamokv/dynamo/internal/mpbuf"
 	"github.com/vmihailenco/msgpack/v5"
-	"github.com/vmihailenco/msgpack/v5/msgpcode"
 )
 
-// The hand-written codecs below produce exactly what msgpack's reflection
-// would for the struct tags (with compact integers), so either side may
-// use either form, but they never pay for reflection on the hot path.
-// Field keys are one byte, so decoding them does not allocate.
+// The codecs below write exactly what msgpack's reflection would for the
+// struct tags (with compact integers), so either side may use either form.
+// They append to and read from byte slices (internal/mpbuf): every message
+// and every stored set goes through them, and a stream decoder's interface
+// call per byte was a tenth of a node's CPU. The msgpack.CustomEncoder and
+// CustomDecoder methods remain for messages encoded by reflection, and go
+// through the same code.
 
 var (
 	// ErrClockUnsorted reports a decoded clock whose nodes are out of order.
@@ -24,60 +24,41 @@ var (
 	// ErrCorruptSiblings reports a stored sibling set that cannot be read.
 	ErrCorruptSiblings = errors.New("version: corrupt sibling set")
 
-	errTooDeep        = errors.New("msgpack nesting too deep")
 	errTooManyEntries = errors.New("too many clock entries")
 )
 
-const (
-	// maxSkipDepth bounds recursion when skipping unknown fields, so a
-	// hostile input cannot make decoding recurse once per input byte.
-	maxSkipDepth = 32
-	// firstChunk is the most memory committed to a byte string before its
-	// data has been seen.
-	firstChunk = 512
-)
+// maxPrealloc bounds the slice made for an array before its elements have
+// been read: the length in the header is untrusted.
+const maxPrealloc = 16
 
-func encodeTriple(e *msgpack.Encoder, node string, counter uint64, stamp int64) error {
-	if err := e.EncodeMapLen(3); err != nil {
-		return err
-	}
-	if err := e.EncodeString("n"); err != nil {
-		return err
-	}
-	if err := e.EncodeString(node); err != nil {
-		return err
-	}
-	if err := e.EncodeString("c"); err != nil {
-		return err
-	}
-	if err := e.EncodeUint(counter); err != nil {
-		return err
-	}
-	if err := e.EncodeString("t"); err != nil {
-		return err
-	}
-	return e.EncodeInt(stamp)
+func appendTriple(dst []byte, node string, counter uint64, stamp int64) []byte {
+	dst = append(dst, 0x83, 0xa1, 'n')
+	dst = mpbuf.AppendString(dst, node)
+	dst = append(dst, 0xa1, 'c')
+	dst = mpbuf.AppendUint(dst, counter)
+	dst = append(dst, 0xa1, 't')
+	return mpbuf.AppendInt(dst, stamp)
 }
 
-func decodeTriple(d *msgpack.Decoder) (node string, counter uint64, stamp int64, err error) {
-	n, err := d.DecodeMapLen()
+func readTriple(r *mpbuf.Reader) (node string, counter uint64, stamp int64, err error) {
+	n, err := r.MapLen()
 	if err != nil {
 		return "", 0, 0, err
 	}
 	for i := 0; i < n; i++ {
-		var key string
-		if key, err = decodeString(d); err != nil {
+		var key []byte
+		if key, err = r.View(); err != nil {
 			return "", 0, 0, err
 		}
-		switch key {
+		switch string(key) {
 		case "n":
-			node, err = decodeString(d)
+			node, err = r.Interned()
 		case "c":
-			counter, err = d.DecodeUint64()
+			counter, err = r.Uint64()
 		case "t":
-			stamp, err = d.DecodeInt64()
+			stamp, err = r.Int64()
 		default:
-			err = skipValue(d, 0)
+			err = r.Skip()
 		}
 		if err != nil {
 			return "", 0, 0, err
@@ -86,14 +67,30 @@ func decodeTriple(d *msgpack.Decoder) (node string, counter uint64, stamp int64,
 	return node, counter, stamp, nil
 }
 
-// EncodeMsgpack implements msgpack.CustomEncoder.
-func (x Entry) EncodeMsgpack(e *msgpack.Encoder) error {
-	return encodeTriple(e, x.Node, x.Counter, x.Stamp)
+// encodeVia and decodeVia adapt the slice codecs to msgpack's stream
+// interfaces, for values inside messages that reflection encodes.
+func encodeVia(e *msgpack.Encoder, b []byte) error {
+	_, err := e.Writer().Write(b)
+	return err
 }
 
-// DecodeMsgpack implements msgpack.CustomDecoder.
-func (x *Entry) DecodeMsgpack(d *msgpack.Decoder) error {
-	node, counter, stamp, err := decodeTriple(d)
+func decodeVia(d *msgpack.Decoder, from func(*mpbuf.Reader) error) error {
+	raw, err := d.DecodeRaw()
+	if err != nil {
+		return err
+	}
+	r := mpbuf.NewReader(raw)
+	return from(&r)
+}
+
+// AppendMsgpack appends the entry's encoding to dst.
+func (x Entry) AppendMsgpack(dst []byte) []byte {
+	return appendTriple(dst, x.Node, x.Counter, x.Stamp)
+}
+
+// DecodeFrom reads an entry from r.
+func (x *Entry) DecodeFrom(r *mpbuf.Reader) error {
+	node, counter, stamp, err := readTriple(r)
 	if err != nil {
 		return err
 	}
@@ -102,13 +99,19 @@ func (x *Entry) DecodeMsgpack(d *msgpack.Decoder) error {
 }
 
 // EncodeMsgpack implements msgpack.CustomEncoder.
-func (x Dot) EncodeMsgpack(e *msgpack.Encoder) error {
-	return encodeTriple(e, x.Node, x.Counter, x.Stamp)
-}
+func (x Entry) EncodeMsgpack(e *msgpack.Encoder) error { return encodeVia(e, x.AppendMsgpack(nil)) }
 
 // DecodeMsgpack implements msgpack.CustomDecoder.
-func (x *Dot) DecodeMsgpack(d *msgpack.Decoder) error {
-	node, counter, stamp, err := decodeTriple(d)
+func (x *Entry) DecodeMsgpack(d *msgpack.Decoder) error { return decodeVia(d, x.DecodeFrom) }
+
+// AppendMsgpack appends the dot's encoding to dst.
+func (x Dot) AppendMsgpack(dst []byte) []byte {
+	return appendTriple(dst, x.Node, x.Counter, x.Stamp)
+}
+
+// DecodeFrom reads a dot from r.
+func (x *Dot) DecodeFrom(r *mpbuf.Reader) error {
+	node, counter, stamp, err := readTriple(r)
 	if err != nil {
 		return err
 	}
@@ -117,25 +120,27 @@ func (x *Dot) DecodeMsgpack(d *msgpack.Decoder) error {
 }
 
 // EncodeMsgpack implements msgpack.CustomEncoder.
-func (c Clock) EncodeMsgpack(e *msgpack.Encoder) error {
+func (x Dot) EncodeMsgpack(e *msgpack.Encoder) error { return encodeVia(e, x.AppendMsgpack(nil)) }
+
+// DecodeMsgpack implements msgpack.CustomDecoder.
+func (x *Dot) DecodeMsgpack(d *msgpack.Decoder) error { return decodeVia(d, x.DecodeFrom) }
+
+// AppendMsgpack appends the clock's encoding to dst: nil as nil.
+func (c Clock) AppendMsgpack(dst []byte) []byte {
 	if c == nil {
-		return e.EncodeNil()
+		return mpbuf.AppendNil(dst)
 	}
-	if err := e.EncodeArrayLen(len(c)); err != nil {
-		return err
-	}
+	dst = mpbuf.AppendArrayLen(dst, len(c))
 	for _, x := range c {
-		if err := encodeTriple(e, x.Node, x.Counter, x.Stamp); err != nil {
-			return err
-		}
+		dst = appendTriple(dst, x.Node, x.Counter, x.Stamp)
 	}
-	return nil
+	return dst
 }
 
-// DecodeMsgpack implements msgpack.CustomDecoder. It rejects clocks that
-// break the sorted, one-entry-per-node invariant every method relies on.
-func (c *Clock) DecodeMsgpack(d *msgpack.Decoder) error {
-	v, err := decodeClock(d, -1)
+// DecodeFrom reads a clock from r. It rejects clocks that break the
+// sorted, one-entry-per-node invariant every method relies on.
+func (c *Clock) DecodeFrom(r *mpbuf.Reader) error {
+	v, err := readClock(r, -1)
 	if err != nil {
 		return err
 	}
@@ -143,9 +148,15 @@ func (c *Clock) DecodeMsgpack(d *msgpack.Decoder) error {
 	return nil
 }
 
-// decodeClock reads a clock of at most limit entries (no bound if limit < 0).
-func decodeClock(d *msgpack.Decoder, limit int) (Clock, error) {
-	n, err := d.DecodeArrayLen()
+// EncodeMsgpack implements msgpack.CustomEncoder.
+func (c Clock) EncodeMsgpack(e *msgpack.Encoder) error { return encodeVia(e, c.AppendMsgpack(nil)) }
+
+// DecodeMsgpack implements msgpack.CustomDecoder.
+func (c *Clock) DecodeMsgpack(d *msgpack.Decoder) error { return decodeVia(d, c.DecodeFrom) }
+
+// readClock reads a clock of at most limit entries (no bound if limit < 0).
+func readClock(r *mpbuf.Reader, limit int) (Clock, error) {
+	n, err := r.ArrayLen()
 	if err != nil {
 		return nil, err
 	}
@@ -155,10 +166,9 @@ func decodeClock(d *msgpack.Decoder, limit int) (Clock, error) {
 	if limit >= 0 && n > limit {
 		return nil, fmt.Errorf("%w: %d > %d", errTooManyEntries, n, limit)
 	}
-	// The header is untrusted; grow with the entries actually decoded.
-	c := make(Clock, 0, min(n, 16))
+	c := make(Clock, 0, min(n, maxPrealloc))
 	for i := 0; i < n; i++ {
-		node, counter, stamp, err := decodeTriple(d)
+		node, counter, stamp, err := readTriple(r)
 		if err != nil {
 			return nil, err
 		}
@@ -175,58 +185,41 @@ func decodeClock(d *msgpack.Decoder, limit int) (Clock, error) {
 	return c, nil
 }
 
-// EncodeMsgpack implements msgpack.CustomEncoder.
-func (v Version) EncodeMsgpack(e *msgpack.Encoder) error {
-	if err := e.EncodeMapLen(4); err != nil {
-		return err
-	}
-	if err := e.EncodeString("d"); err != nil {
-		return err
-	}
-	if err := encodeTriple(e, v.Dot.Node, v.Dot.Counter, v.Dot.Stamp); err != nil {
-		return err
-	}
-	if err := e.EncodeString("c"); err != nil {
-		return err
-	}
-	if err := v.Context.EncodeMsgpack(e); err != nil {
-		return err
-	}
-	if err := e.EncodeString("v"); err != nil {
-		return err
-	}
-	if err := e.EncodeBytes(v.Value); err != nil {
-		return err
-	}
-	if err := e.EncodeString("x"); err != nil {
-		return err
-	}
-	return e.EncodeBool(v.Deleted)
+// AppendMsgpack appends the version's encoding to dst.
+func (v Version) AppendMsgpack(dst []byte) []byte {
+	dst = append(dst, 0x84, 0xa1, 'd')
+	dst = appendTriple(dst, v.Dot.Node, v.Dot.Counter, v.Dot.Stamp)
+	dst = append(dst, 0xa1, 'c')
+	dst = v.Context.AppendMsgpack(dst)
+	dst = append(dst, 0xa1, 'v')
+	dst = mpbuf.AppendBytes(dst, v.Value)
+	dst = append(dst, 0xa1, 'x')
+	return mpbuf.AppendBool(dst, v.Deleted)
 }
 
-// DecodeMsgpack implements msgpack.CustomDecoder.
-func (v *Version) DecodeMsgpack(d *msgpack.Decoder) error {
-	n, err := d.DecodeMapLen()
+// DecodeFrom reads a version from r.
+func (v *Version) DecodeFrom(r *mpbuf.Reader) error {
+	n, err := r.MapLen()
 	if err != nil {
 		return err
 	}
 	var out Version
 	for i := 0; i < n; i++ {
-		key, err := decodeString(d)
+		key, err := r.View()
 		if err != nil {
 			return err
 		}
-		switch key {
+		switch string(key) {
 		case "d":
-			err = out.Dot.DecodeMsgpack(d)
+			err = out.Dot.DecodeFrom(r)
 		case "c":
-			out.Context, err = decodeClock(d, -1)
+			out.Context, err = readClock(r, -1)
 		case "v":
-			out.Value, err = decodeBytes(d)
+			out.Value, err = r.Bytes()
 		case "x":
-			out.Deleted, err = d.DecodeBool()
+			out.Deleted, err = r.Bool()
 		default:
-			err = skipValue(d, 0)
+			err = r.Skip()
 		}
 		if err != nil {
 			return err
@@ -237,24 +230,26 @@ func (v *Version) DecodeMsgpack(d *msgpack.Decoder) error {
 }
 
 // EncodeMsgpack implements msgpack.CustomEncoder.
-func (s Siblings) EncodeMsgpack(e *msgpack.Encoder) error {
-	if s == nil {
-		return e.EncodeNil()
-	}
-	if err := e.EncodeArrayLen(len(s)); err != nil {
-		return err
-	}
-	for _, v := range s {
-		if err := v.EncodeMsgpack(e); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func (v Version) EncodeMsgpack(e *msgpack.Encoder) error { return encodeVia(e, v.AppendMsgpack(nil)) }
 
 // DecodeMsgpack implements msgpack.CustomDecoder.
-func (s *Siblings) DecodeMsgpack(d *msgpack.Decoder) error {
-	n, err := d.DecodeArrayLen()
+func (v *Version) DecodeMsgpack(d *msgpack.Decoder) error { return decodeVia(d, v.DecodeFrom) }
+
+// AppendMsgpack appends the set's encoding to dst: nil as nil.
+func (s Siblings) AppendMsgpack(dst []byte) []byte {
+	if s == nil {
+		return mpbuf.AppendNil(dst)
+	}
+	dst = mpbuf.AppendArrayLen(dst, len(s))
+	for _, v := range s {
+		dst = v.AppendMsgpack(dst)
+	}
+	return dst
+}
+
+// DecodeFrom reads a sibling set from r.
+func (s *Siblings) DecodeFrom(r *mpbuf.Reader) error {
+	n, err := r.ArrayLen()
 	if err != nil {
 		return err
 	}
@@ -262,10 +257,10 @@ func (s *Siblings) DecodeMsgpack(d *msgpack.Decoder) error {
 		*s = nil
 		return nil
 	}
-	out := make(Siblings, 0, min(n, 8))
+	out := make(Siblings, 0, min(n, maxPrealloc))
 	for i := 0; i < n; i++ {
 		var v Version
-		if err := v.DecodeMsgpack(d); err != nil {
+		if err := v.DecodeFrom(r); err != nil {
 			return err
 		}
 		out = append(out, v)
@@ -274,18 +269,15 @@ func (s *Siblings) DecodeMsgpack(d *msgpack.Decoder) error {
 	return nil
 }
 
+// EncodeMsgpack implements msgpack.CustomEncoder.
+func (s Siblings) EncodeMsgpack(e *msgpack.Encoder) error { return encodeVia(e, s.AppendMsgpack(nil)) }
+
+// DecodeMsgpack implements msgpack.CustomDecoder.
+func (s *Siblings) DecodeMsgpack(d *msgpack.Decoder) error { return decodeVia(d, s.DecodeFrom) }
+
 // MarshalBinary encodes the sibling set for storage.
 func (s Siblings) MarshalBinary() ([]byte, error) {
-	var buf bytes.Buffer
-	buf.Grow(s.sizeHint())
-	enc := msgpack.GetEncoder()
-	enc.Reset(&buf)
-	err := s.EncodeMsgpack(enc)
-	msgpack.PutEncoder(enc)
-	if err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return s.AppendMsgpack(make([]byte, 0, s.sizeHint())), nil
 }
 
 // sizeHint over-estimates the encoded size so encoding allocates once.
@@ -307,13 +299,9 @@ func UnmarshalSiblings(data []byte) (Siblings, error) {
 	if len(data) == 0 {
 		return nil, fmt.Errorf("%w: empty input", ErrCorruptSiblings)
 	}
-	r := bytes.NewReader(data)
-	dec := msgpack.GetDecoder()
-	dec.Reset(r)
+	r := mpbuf.NewReader(data)
 	var s Siblings
-	err := s.DecodeMsgpack(dec)
-	msgpack.PutDecoder(dec)
-	if err != nil {
+	if err := s.DecodeFrom(&r); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCorruptSiblings, err)
 	}
 	if r.Len() != 0 {
@@ -325,98 +313,4 @@ func UnmarshalSiblings(data []byte) (Siblings, error) {
 		}
 	}
 	return s, nil
-}
-
-// decodeBytes reads a bin or str value; nil stays nil. The buffer grows
-// as data actually arrives, so a forged length in a short input costs
-// little memory; msgpack's own readers would allocate up to a megabyte.
-func decodeBytes(d *msgpack.Decoder) ([]byte, error) {
-	n, err := d.DecodeBytesLen()
-	if err != nil || n < 0 {
-		return nil, err
-	}
-	b := make([]byte, 0, min(n, firstChunk))
-	for len(b) < n {
-		if len(b) == cap(b) {
-			b = slices.Grow(b, min(n-len(b), len(b)))
-		}
-		start := len(b)
-		b = b[:min(n, cap(b))]
-		if err := d.ReadFull(b[start:]); err != nil {
-			return nil, err
-		}
-	}
-	return b, nil
-}
-
-// decodeString is DecodeString with the same protection as decodeBytes.
-// Short strings, which is all well-formed input has, take the fast path.
-func decodeString(d *msgpack.Decoder) (string, error) {
-	c, err := d.PeekCode()
-	if err != nil {
-		return "", err
-	}
-	if msgpcode.IsFixedString(c) {
-		// Keys and member IDs: short, and the same in every message.
-		return intern.Decode(d)
-	}
-	if c == msgpcode.Str8 || c == msgpcode.Bin8 || c == msgpcode.Nil {
-		return d.DecodeString()
-	}
-	b, err := decodeBytes(d)
-	return string(b), err
-}
-
-// discard skips n bytes without holding them all in memory.
-func discard(d *msgpack.Decoder, n int) error {
-	buf := make([]byte, min(n, firstChunk))
-	for n > 0 {
-		k := min(n, len(buf))
-		if err := d.ReadFull(buf[:k]); err != nil {
-			return err
-		}
-		n -= k
-	}
-	return nil
-}
-
-// skipValue skips one value of an unknown field with bounded recursion.
-func skipValue(d *msgpack.Decoder, depth int) error {
-	if depth > maxSkipDepth {
-		return errTooDeep
-	}
-	c, err := d.PeekCode()
-	if err != nil {
-		return err
-	}
-	n := 0
-	switch {
-	case msgpcode.IsFixedArray(c) || c == msgpcode.Array16 || c == msgpcode.Array32:
-		n, err = d.DecodeArrayLen()
-	case msgpcode.IsFixedMap(c) || c == msgpcode.Map16 || c == msgpcode.Map32:
-		n, err = d.DecodeMapLen()
-		n *= 2
-	case c == msgpcode.Str16 || c == msgpcode.Str32 || c == msgpcode.Bin16 || c == msgpcode.Bin32:
-		if n, err = d.DecodeBytesLen(); err != nil {
-			return err
-		}
-		return discard(d, n)
-	case c == msgpcode.Ext16 || c == msgpcode.Ext32:
-		if _, n, err = d.DecodeExtHeader(); err != nil {
-			return err
-		}
-		return discard(d, n)
-	default:
-		// Everything else is a scalar or at most 255 bytes long.
-		return d.Skip()
-	}
-	if err != nil {
-		return err
-	}
-	for i := 0; i < n; i++ {
-		if err := skipValue(d, depth+1); err != nil {
-			return err
-		}
-	}
-	return nil
 }

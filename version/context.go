@@ -1,13 +1,12 @@
 package version
 
 import (
-	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"sync"
 
-	"github.com/vmihailenco/msgpack/v5"
+	"github.com/dynamokv/dynamo/internal/mpbuf"
 )
 
 // Limits on client-supplied contexts. Contexts come from untrusted clients,
@@ -40,23 +39,17 @@ func EncodeContext(c Clock) string {
 	// the string returned is the only allocation.
 	cb := contextBuffers.Get().(*contextBuffer)
 	defer contextBuffers.Put(cb)
-	cb.raw.Reset()
-	if cb.enc == nil {
-		cb.enc = msgpack.NewEncoder(&cb.raw)
-	}
-	// Writing to a bytes.Buffer cannot fail.
-	_ = c.EncodeMsgpack(cb.enc)
-	cb.text = base64.RawURLEncoding.AppendEncode(cb.text[:0], cb.raw.Bytes())
+	cb.raw = c.AppendMsgpack(cb.raw[:0])
+	cb.text = base64.RawURLEncoding.AppendEncode(cb.text[:0], cb.raw)
 	s := string(cb.text)
-	if cb.raw.Cap() > MaxContextSize {
+	if cap(cb.raw) > MaxContextSize {
 		*cb = contextBuffer{} // a clock past the limits: do not keep its memory
 	}
 	return s
 }
 
 type contextBuffer struct {
-	raw  bytes.Buffer
-	enc  *msgpack.Encoder
+	raw  []byte
 	text []byte
 }
 
@@ -76,11 +69,8 @@ func DecodeContext(s string) (Clock, error) {
 	if err != nil {
 		return nil, contextErr(ErrContextBase64, err)
 	}
-	r := bytes.NewReader(raw)
-	dec := msgpack.GetDecoder()
-	dec.Reset(r)
-	c, err := decodeClock(dec, MaxContextEntries)
-	msgpack.PutDecoder(dec)
+	r := mpbuf.NewReader(raw)
+	c, err := readClock(&r, MaxContextEntries)
 	switch {
 	case errors.Is(err, errTooManyEntries):
 		return nil, contextErr(ErrContextTooManyEntries, err)
