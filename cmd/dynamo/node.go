@@ -68,6 +68,10 @@ func runNode(args []string) error {
 	if members != "" {
 		cfg.Members = strings.Split(members, ",")
 	}
+	// Signals are caught from before the node serves: one that comes while
+	// it starts (clients may already be answered) then stops it cleanly.
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	n, err := node.New(cfg, os.Stderr)
 	if err != nil {
 		return err
@@ -82,8 +86,6 @@ func runNode(args []string) error {
 		log := n.Logger()
 		log.Info().Str("pprof", *pprofAddr).Msg("serving profiles at /debug/pprof/")
 	}
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	s := <-sig
 	log := n.Logger()
 	log.Info().Str("signal", s.String()).Msg("stopping; a second signal exits at once")
