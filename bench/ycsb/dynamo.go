@@ -2,7 +2,6 @@ package ycsb
 
 import (
 	"context"
-	"hash/fnv"
 	"sync"
 	"sync/atomic"
 
@@ -23,29 +22,39 @@ type DynamoStore struct {
 }
 
 type ctxShard struct {
-	mu  sync.Mutex
-	ctx map[string]string
+	mu sync.Mutex
+	// ctx holds each key's last context behind a pointer, so that
+	// remembering a key seen before is a lookup, which does not allocate,
+	// not an assignment, which makes the key's string anew.
+	ctx map[string]*string
 }
 
 // NewDynamoStore wraps c; r and w are the quorums asked (0: the node's).
 func NewDynamoStore(c *client.Client, r, w int) *DynamoStore {
 	s := &DynamoStore{c: c, get: client.GetOptions{R: r}, put: client.PutOptions{W: w}}
 	for i := range s.shards {
-		s.shards[i].ctx = map[string]string{}
+		s.shards[i].ctx = map[string]*string{}
 	}
 	return s
 }
 
 func (s *DynamoStore) shard(key []byte) *ctxShard {
-	h := fnv.New32a()
-	_, _ = h.Write(key)
-	return &s.shards[h.Sum32()%uint32(len(s.shards))]
+	h := uint32(2166136261) // FNV-1a, inline: hash/fnv's allocates
+	for _, c := range key {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	return &s.shards[h%uint32(len(s.shards))]
 }
 
 func (s *DynamoStore) remember(key []byte, ctx string) {
 	sh := s.shard(key)
 	sh.mu.Lock()
-	sh.ctx[string(key)] = ctx
+	if p := sh.ctx[string(key)]; p != nil {
+		*p = ctx
+	} else {
+		first := ctx // declared here, so only a new key allocates it
+		sh.ctx[string(key)] = &first
+	}
 	sh.mu.Unlock()
 }
 
@@ -65,7 +74,9 @@ func (s *DynamoStore) Write(ctx context.Context, key, value []byte) error {
 	sh := s.shard(key)
 	sh.mu.Lock()
 	opt := s.put
-	opt.Context = sh.ctx[string(key)]
+	if p := sh.ctx[string(key)]; p != nil {
+		opt.Context = *p
+	}
 	sh.mu.Unlock()
 	c, err := s.c.Put(ctx, key, value, opt)
 	if err == nil {
