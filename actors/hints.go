@@ -257,10 +257,7 @@ func (h *Hints) put(home string, p uint32, key []byte, versions version.Siblings
 		h.cfg.Log.Error().Err(err).Uint64("key_hash", keyHash(key)).Str("home", home).Msg("hints: stored hint unreadable, replaced")
 		rec = hintRecord{}
 	}
-	next := rec.set
-	for _, v := range versions {
-		next = next.Add(v)
-	}
+	next := version.Reconcile(rec.set, versions) // as folding Add over versions, in one pass
 	_, _, err = h.store(home, p, key, rec, next)
 	return err
 }

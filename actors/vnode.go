@@ -294,10 +294,10 @@ func (v *Vnode) merge(key []byte, versions version.Siblings, from string) error 
 		return errors.New(v.failed("replica put", key, from, err))
 	}
 	local := held.set
-	next := local
-	for _, ver := range versions {
-		next = next.Add(ver)
-	}
+	// One reconciliation of the union, not an Add per incoming version:
+	// the same set (Add and Reconcile are order-independent), without
+	// pruning the set again for each of a hot key's siblings.
+	next := version.Reconcile(local, versions)
 	// Repeats are common (retries, duplicated frames, read repair racing
 	// the write it repairs); skipping the write keeps them cheap.
 	if unchanged(next, local) {
