@@ -119,12 +119,40 @@ func TestWALNoSyncFSWrapsOnlyWALs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, isWAL := f.(walFile); isWAL != wantWAL {
+		if _, isWAL := f.(*walFile); isWAL != wantWAL {
 			t.Errorf("%s wrapped = %v, want %v", name, isWAL, wantWAL)
 		}
 		if err := f.Close(); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// A WAL's writeback is started as it grows, so that the fsync when Pebble
+// closes it (while every commit waits for the memtable switch) finds
+// little left to write; the syncs Pebble asks for still do nothing else.
+func TestWALFileStartsWritebackAsItGrows(t *testing.T) {
+	fs := walNoSyncFS{FS: vfs.Default}
+	f, err := fs.Create(fs.PathJoin(t.TempDir(), "000009.log"), vfs.WriteCategoryUnspecified)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := f.(*walFile)
+	chunk := make([]byte, 100<<10+7) // not a multiple of a page
+	for i := 0; i < 30; i++ {
+		if _, err := w.Write(chunk); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Sync(); err != nil {
+			t.Fatal(err)
+		}
+		written, started := w.written.Load(), w.started.Load()
+		if started%4096 != 0 || started > written || written-started >= walWriteback+4096 {
+			t.Fatalf("after %d bytes: writeback started up to %d", written, started)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
 

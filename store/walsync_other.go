@@ -1,0 +1,7 @@
+//go:build !linux
+
+package store
+
+// startWriteback is a no-op where sync_file_range does not exist; the
+// kernel writes dirty pages back on its own schedule.
+func startWriteback(fd uintptr, offset, n int64) {}
