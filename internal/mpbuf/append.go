@@ -98,20 +98,24 @@ func AppendInt(dst []byte, n int64) []byte {
 	return append64(dst, codeInt64, uint64(n))
 }
 
+// appendSized appends the header of a value of n bytes or elements: the
+// fixed form when n fits in it (fixed is 0 when there is none), else the
+// smallest of the 8- (code8 is 0 when there is none), 16- and 32-bit forms.
+func appendSized(dst []byte, n, fixedMax int, fixed, code8, code16, code32 byte) []byte {
+	switch {
+	case n <= fixedMax:
+		return append(dst, fixed|byte(n))
+	case code8 != 0 && n <= math.MaxUint8:
+		return append(dst, code8, byte(n))
+	case n <= math.MaxUint16:
+		return append16(dst, code16, uint16(n))
+	}
+	return append32(dst, code32, uint32(n))
+}
+
 // AppendString appends s as a msgpack string.
 func AppendString(dst []byte, s string) []byte {
-	n := len(s)
-	switch {
-	case n < 32:
-		dst = append(dst, fixStr|byte(n))
-	case n <= math.MaxUint8:
-		dst = append(dst, codeStr8, byte(n))
-	case n <= math.MaxUint16:
-		dst = append16(dst, codeStr16, uint16(n))
-	default:
-		dst = append32(dst, codeStr32, uint32(n))
-	}
-	return append(dst, s...)
+	return append(appendSized(dst, len(s), 31, fixStr, codeStr8, codeStr16, codeStr32), s...)
 }
 
 // AppendBytes appends b as msgpack binary; a nil b as nil.
@@ -119,36 +123,15 @@ func AppendBytes(dst []byte, b []byte) []byte {
 	if b == nil {
 		return AppendNil(dst)
 	}
-	n := len(b)
-	switch {
-	case n <= math.MaxUint8:
-		dst = append(dst, codeBin8, byte(n))
-	case n <= math.MaxUint16:
-		dst = append16(dst, codeBin16, uint16(n))
-	default:
-		dst = append32(dst, codeBin32, uint32(n))
-	}
-	return append(dst, b...)
+	return append(appendSized(dst, len(b), -1, 0, codeBin8, codeBin16, codeBin32), b...)
 }
 
 // AppendMapLen appends the header of a map of n pairs.
 func AppendMapLen(dst []byte, n int) []byte {
-	switch {
-	case n < 16:
-		return append(dst, fixMap|byte(n))
-	case n <= math.MaxUint16:
-		return append16(dst, codeMap16, uint16(n))
-	}
-	return append32(dst, codeMap32, uint32(n))
+	return appendSized(dst, n, 15, fixMap, 0, codeMap16, codeMap32)
 }
 
 // AppendArrayLen appends the header of an array of n elements.
 func AppendArrayLen(dst []byte, n int) []byte {
-	switch {
-	case n < 16:
-		return append(dst, fixArray|byte(n))
-	case n <= math.MaxUint16:
-		return append16(dst, codeArray16, uint16(n))
-	}
-	return append32(dst, codeArray32, uint32(n))
+	return appendSized(dst, n, 15, fixArray, 0, codeArray16, codeArray32)
 }
