@@ -164,12 +164,11 @@ func splitHintKey(k []byte) (hints.Key, error) {
 	return hints.Key{Home: string(k[2 : 2+n]), Partition: binary.BigEndian.Uint32(k[2+n:]), Key: string(k[2+n+4:])}, nil
 }
 
-func (h *Hints) encode(r hintRecord) ([]byte, error) {
+func (h *Hints) encode(r hintRecord) []byte {
 	b := mpbuf.AppendMapLen(h.buf[:0], 2)
 	b = mpbuf.AppendInt(mpbuf.AppendString(b, "s"), r.stored)
-	b = r.set.AppendMsgpack(mpbuf.AppendString(b, "v"))
-	h.buf = b
-	return b, nil
+	h.buf = r.set.AppendMsgpack(mpbuf.AppendString(b, "v"))
+	return h.buf
 }
 
 func decodeHint(raw []byte) (hintRecord, error) {
@@ -273,10 +272,7 @@ func (h *Hints) store(home string, p uint32, key []byte, rec hintRecord, next ve
 		}
 	}
 	rec.set = next
-	raw, err := h.encode(rec)
-	if err != nil {
-		return nil, false, err
-	}
+	raw := h.encode(rec)
 	if h.cfg.MaxSetBytes > 0 && len(raw) > h.cfg.MaxSetBytes {
 		return nil, false, fmt.Errorf("the hint's %d versions would take %d bytes on %s, over the limit of %d",
 			len(next), len(raw), h.cfg.Node, h.cfg.MaxSetBytes)

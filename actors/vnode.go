@@ -241,11 +241,7 @@ func (v *Vnode) coordinatePut(m *messages.CoordinatePut) *messages.CoordinatePut
 	local := held.set
 	ver := v.cfg.Dots.NewVersion(local, m.Context, m.Value, m.Delete, v.cfg.Now(), v.cfg.MaxClockEntries)
 	next := local.Add(ver)
-	raw, err := v.encode(next)
-	if err != nil {
-		done.Err = v.failed("coordinate put", m.Key, "", err)
-		return done
-	}
+	raw := v.encode(next)
 	if v.cfg.MaxSetBytes > 0 && len(raw) > v.cfg.MaxSetBytes {
 		v.trimBuffer()
 		done.Status = messages.StatusTooLarge
@@ -303,10 +299,7 @@ func (v *Vnode) merge(key []byte, versions version.Siblings, from string) error 
 	if unchanged(next, local) {
 		return nil
 	}
-	raw, err := v.encode(next)
-	if err != nil {
-		return errors.New(v.failed("replica put", key, from, err))
-	}
+	raw := v.encode(next)
 	// Every replica must be able to send what it holds in one message, or
 	// reads of the key would time out for good: a merge that outgrows it
 	// is refused, and the versions stay where they are until a write with
@@ -381,10 +374,9 @@ func (v *Vnode) checkReplySize(key []byte, s version.Siblings) {
 	if n <= v.cfg.MaxSetBytes/2 {
 		return
 	}
-	raw, err := v.encode(s)
-	size := len(raw)
+	size := len(v.encode(s))
 	v.trimBuffer()
-	if err != nil || size <= v.cfg.MaxSetBytes {
+	if size <= v.cfg.MaxSetBytes {
 		return
 	}
 	v.log.Error().Uint64("key_hash", keyHash(key)).Int("versions", len(s)).Int("bytes", size).

@@ -93,10 +93,10 @@ func (v *Vnode) quarantine(key, raw []byte, cause error) error {
 
 // encode returns s as stored, in the vnode's buffer: valid until the next
 // encode or write.
-func (v *Vnode) encode(s version.Siblings) ([]byte, error) {
+func (v *Vnode) encode(s version.Siblings) []byte {
 	// The same bytes as s.MarshalBinary, without a new buffer each time.
 	v.buf = s.AppendMsgpack(v.buf[:0])
-	return v.buf, nil
+	return v.buf
 }
 
 // newBatch returns the vnode's write batch, emptied: one write follows

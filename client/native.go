@@ -208,13 +208,6 @@ func statusError(status int, msg string) *Error {
 	return &Error{Status: status, Message: msg}
 }
 
-// request sends msg to a coordinator of m and waits for its answer until
-// the member's budget or, for a write (patient), until the request's
-// overall deadline, or until ctx ends: once sent, a write
-// goes to no other member, so the time left is better spent waiting. A
-// member the transport reports down, before or after the send, is
-// unreachable at once: the transport drops frames for a down peer, so
-// waiting longer would only burn the time left for the next member.
 // requestTimers are the timers requests wait with, one per request in
 // flight.
 var requestTimers = sync.Pool{New: func() any {
@@ -223,6 +216,13 @@ var requestTimers = sync.Pool{New: func() any {
 	return t
 }}
 
+// request sends msg to a coordinator of m and waits for its answer until
+// the member's budget or, for a write (patient), until the request's
+// overall deadline, or until ctx ends: once sent, a write
+// goes to no other member, so the time left is better spent waiting. A
+// member the transport reports down, before or after the send, is
+// unreachable at once: the transport drops frames for a down peer, so
+// waiting longer would only burn the time left for the next member.
 func (n *native) request(ctx context.Context, m *member, b budget, key []byte, msg any, patient bool) (any, error) {
 	timer := requestTimers.Get().(*time.Timer)
 	timer.Reset(time.Until(b.member))

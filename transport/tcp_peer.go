@@ -310,9 +310,6 @@ func (p *peer) run() {
 	}
 }
 
-// serve writes the queue to c until c breaks or the transport stops. The
-// writer takes everything queued at once, so frames batch under load (up
-// to a chunk per write) and go one per write when traffic is light.
 // batchYields bounds how often a writer yields to senders before a
 // write, and batchFrames is the batch it stops waiting at. On two cores
 // shared by four processes, yielding while frames kept coming took about
@@ -323,6 +320,9 @@ const (
 	batchFrames = 16
 )
 
+// serve writes the queue to c until c breaks or the transport stops. The
+// writer takes everything queued at once, so frames batch under load (up
+// to a chunk per write) and go one per write when traffic is light.
 func (p *peer) serve(c *outConn) error {
 	var spare [][]byte
 	timeout := p.t.cfg.WriteTimeout

@@ -2,6 +2,7 @@ package ycsb
 
 import (
 	"context"
+	"hash/maphash"
 	"sync"
 	"sync/atomic"
 
@@ -17,6 +18,7 @@ type DynamoStore struct {
 	get    client.GetOptions
 	put    client.PutOptions
 	shards [64]ctxShard
+	seed   maphash.Seed
 	// siblingReads counts reads that returned more than one value.
 	siblingReads atomic.Int64
 }
@@ -31,7 +33,7 @@ type ctxShard struct {
 
 // NewDynamoStore wraps c; r and w are the quorums asked (0: the node's).
 func NewDynamoStore(c *client.Client, r, w int) *DynamoStore {
-	s := &DynamoStore{c: c, get: client.GetOptions{R: r}, put: client.PutOptions{W: w}}
+	s := &DynamoStore{c: c, get: client.GetOptions{R: r}, put: client.PutOptions{W: w}, seed: maphash.MakeSeed()}
 	for i := range s.shards {
 		s.shards[i].ctx = map[string]*string{}
 	}
@@ -39,11 +41,7 @@ func NewDynamoStore(c *client.Client, r, w int) *DynamoStore {
 }
 
 func (s *DynamoStore) shard(key []byte) *ctxShard {
-	h := uint32(2166136261) // FNV-1a, inline: hash/fnv's allocates
-	for _, c := range key {
-		h = (h ^ uint32(c)) * 16777619
-	}
-	return &s.shards[h%uint32(len(s.shards))]
+	return &s.shards[maphash.Bytes(s.seed, key)%uint64(len(s.shards))]
 }
 
 func (s *DynamoStore) remember(key []byte, ctx string) {
