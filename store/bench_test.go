@@ -16,6 +16,8 @@ func BenchmarkApply(b *testing.B) {
 	}{
 		{"pebble/sync=false", func(t testing.TB) Store { return openPebble(t, Options{Dir: t.TempDir()}) }},
 		{"pebble/sync=true", func(t testing.TB) Store { return openPebble(t, Options{Dir: t.TempDir(), Sync: true}) }},
+		{"log/sync=false", func(t testing.TB) Store { return openLogStore(t, Options{Dir: t.TempDir()}) }},
+		{"log/sync=true", func(t testing.TB) Store { return openLogStore(t, Options{Dir: t.TempDir(), Sync: true}) }},
 		{"memory", func(testing.TB) Store { return NewMemory() }},
 	} {
 		b.Run(c.name, func(b *testing.B) {
@@ -39,35 +41,44 @@ func BenchmarkApply(b *testing.B) {
 // key per durable commit, as a node's vnodes do under YCSB A: the store's
 // share of an update. cpu-µs/op counts the whole process's CPU, Pebble's
 // WAL writer, flushes and compactions included; max-ms is the longest
-// commit, which is where a memtable switch shows.
+// commit, which is where a memtable switch (Pebble) or a merge (log)
+// shows.
 func BenchmarkRewrite(b *testing.B) {
-	for _, size := range []int{200, 1200} { // one version of a 100-byte and of a 1 KiB value
-		b.Run(fmt.Sprintf("set=%dB", size), func(b *testing.B) {
-			const keys = 20_000
-			s := openPebble(b, Options{Dir: b.TempDir()})
-			defer s.Close()
-			value := make([]byte, size)
-			r := rand.New(rand.NewPCG(1, 2))
-			batch := NewBatch()
-			var longest time.Duration
-			start, ok := processCPU()
-			n := 0
-			for b.Loop() {
-				batch.Reset()
-				batch.Put(uint32(r.IntN(64)), fmt.Appendf(nil, "user%012d", r.IntN(keys)), value)
-				t0 := time.Now()
-				if err := s.Apply(batch); err != nil {
-					b.Fatal(err)
-				}
-				longest = max(longest, time.Since(t0))
-				n++
-			}
-			if end, _ := processCPU(); ok && n > 0 {
-				b.ReportMetric(float64((end-start).Microseconds())/float64(n), "cpu-µs/op")
-			}
-			b.ReportMetric(float64(longest.Microseconds())/1000, "max-ms")
-		})
+	engines := []struct {
+		name string
+		open func(testing.TB, Options) Store
+	}{{"pebble", openPebble}, {"log", openLogStore}}
+	for _, e := range engines {
+		for _, size := range []int{200, 1200} { // one version of a 100-byte and of a 1 KiB value
+			b.Run(fmt.Sprintf("%s/set=%dB", e.name, size), func(b *testing.B) { benchRewrite(b, e.open, size) })
+		}
 	}
+}
+
+func benchRewrite(b *testing.B, open func(testing.TB, Options) Store, size int) {
+	const keys = 20_000
+	s := open(b, Options{Dir: b.TempDir()})
+	defer s.Close()
+	value := make([]byte, size)
+	r := rand.New(rand.NewPCG(1, 2))
+	batch := NewBatch()
+	var longest time.Duration
+	start, ok := processCPU()
+	n := 0
+	for b.Loop() {
+		batch.Reset()
+		batch.Put(uint32(r.IntN(64)), fmt.Appendf(nil, "user%012d", r.IntN(keys)), value)
+		t0 := time.Now()
+		if err := s.Apply(batch); err != nil {
+			b.Fatal(err)
+		}
+		longest = max(longest, time.Since(t0))
+		n++
+	}
+	if end, _ := processCPU(); ok && n > 0 {
+		b.ReportMetric(float64((end-start).Microseconds())/float64(n), "cpu-µs/op")
+	}
+	b.ReportMetric(float64(longest.Microseconds())/1000, "max-ms")
 }
 
 func BenchmarkGet(b *testing.B) {
@@ -129,4 +140,37 @@ func BenchmarkGet(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkLogReopen is the log store's restart: reading every segment to
+// rebuild the index, here of 100 000 keys of 1 KiB values written twice.
+func BenchmarkLogReopen(b *testing.B) {
+	dir := b.TempDir()
+	s := openLogStore(b, Options{Dir: dir})
+	value := make([]byte, 1024)
+	for round := range 2 {
+		for i := range 100_000 {
+			batch := NewBatch()
+			batch.Put(uint32(i%64), fmt.Appendf(nil, "user%012d", i), value)
+			value[0] = byte(round)
+			if err := s.Apply(batch); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	if err := s.Close(); err != nil {
+		b.Fatal(err)
+	}
+	var bytes int64
+	for b.Loop() {
+		ls, err := openLog(Options{Dir: dir}, defaultSegmentBytes, defaultMergeMin)
+		if err != nil {
+			b.Fatal(err)
+		}
+		bytes = ls.total
+		if err := ls.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(bytes)
 }

@@ -36,6 +36,9 @@ func OpenPebble(opts Options) (Store, error) {
 	if opts.Dir == "" {
 		return nil, errors.New("store: open pebble: Options.Dir is empty")
 	}
+	if err := otherEngine(opts.Dir, "pebble"); err != nil {
+		return nil, fmt.Errorf("store: open pebble: %w", err)
+	}
 	if opts.CacheBytes < 0 {
 		return nil, fmt.Errorf("store: open pebble: negative CacheBytes %d", opts.CacheBytes)
 	}

@@ -162,23 +162,35 @@ func TestWALFileStartsWritebackAsItGrows(t *testing.T) {
 const (
 	crashDirEnv   = "STORE_CRASH_CHILD_DIR"
 	crashSyncEnv  = "STORE_CRASH_CHILD_SYNC"
+	crashKindEnv  = "STORE_CRASH_CHILD_KIND"
 	crashBatches  = 1_000_000 // far more than the parent waits for
 	crashParts    = 4         // each batch writes one key in every partition
 	crashKillAt   = 2000      // reports to read before killing
 	crashDeadline = 60 * time.Second
 )
 
+var crashScratch = []byte(strings.Repeat("s", 1000))
+
 func crashKey(i int) []byte   { return fmt.Appendf(nil, "k%08d", i) }
 func crashValue(i int) []byte { return fmt.Appendf(nil, "value-%d-%s", i, strings.Repeat("x", 100)) }
 
-// TestPebbleCrashChild is the child half of TestPebbleCrash; on its own it
-// skips.
-func TestPebbleCrashChild(t *testing.T) {
+// crashOpen opens the kind of store a crash test runs on. The log store
+// runs with small segments, so that the kill finds it among several.
+func crashOpen(kind string, opts Options) (Store, error) {
+	if kind == "log" {
+		return openLog(opts, 256<<10, 1<<20)
+	}
+	return OpenPebble(opts)
+}
+
+// TestCrashChild is the child half of TestPebbleCrash and TestLogCrash; on
+// its own it skips.
+func TestCrashChild(t *testing.T) {
 	dir := os.Getenv(crashDirEnv)
 	if dir == "" {
-		t.Skip("only runs as the child of TestPebbleCrash")
+		t.Skip("only runs as the child of a crash test")
 	}
-	s, err := OpenPebble(Options{Dir: dir, Sync: os.Getenv(crashSyncEnv) == "1"})
+	s, err := crashOpen(os.Getenv(crashKindEnv), Options{Dir: dir, Sync: os.Getenv(crashSyncEnv) == "1"})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
@@ -188,6 +200,9 @@ func TestPebbleCrashChild(t *testing.T) {
 		for p := range uint32(crashParts) {
 			b.Put(p, crashKey(i), crashValue(i))
 		}
+		// One key overwritten again and again, so that the log store
+		// merges its segments while the kill may come.
+		b.Put(crashParts, []byte("scratch"), crashScratch)
 		if err := s.Apply(b); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
@@ -203,18 +218,27 @@ func TestPebbleCrash(t *testing.T) {
 		t.Skip("spawns a child process")
 	}
 	for _, sync := range []bool{false, true} {
-		t.Run(fmt.Sprintf("sync=%v", sync), func(t *testing.T) { crashOnce(t, sync) })
+		t.Run(fmt.Sprintf("sync=%v", sync), func(t *testing.T) { crashOnce(t, "pebble", sync) })
 	}
 }
 
-func crashOnce(t *testing.T, sync bool) {
+func TestLogCrash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns a child process")
+	}
+	for _, sync := range []bool{false, true} {
+		t.Run(fmt.Sprintf("sync=%v", sync), func(t *testing.T) { crashOnce(t, "log", sync) })
+	}
+}
+
+func crashOnce(t *testing.T, kind string, sync bool) {
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestPebbleCrashChild$", "-test.count=1")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
 	syncFlag := "0"
 	if sync {
 		syncFlag = "1"
 	}
-	cmd.Env = append(os.Environ(), crashDirEnv+"="+dir, crashSyncEnv+"="+syncFlag)
+	cmd.Env = append(os.Environ(), crashDirEnv+"="+dir, crashSyncEnv+"="+syncFlag, crashKindEnv+"="+kind)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
@@ -274,7 +298,10 @@ func crashOnce(t *testing.T, sync bool) {
 		t.Fatalf("child did not die of SIGKILL: %v", err)
 	}
 
-	s := openPebble(t, Options{Dir: dir})
+	s, err := crashOpen(kind, Options{Dir: dir})
+	if err != nil {
+		t.Fatalf("reopen after the kill: %v", err)
+	}
 	defer s.Close()
 	// Every reported batch must be whole; unreported ones may have made it
 	// too, but only as a whole-batch prefix of the sequence.

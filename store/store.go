@@ -2,8 +2,10 @@
 // partitions, so that a partition can be scanned, streamed to another node
 // and dropped as a unit.
 //
-// Two implementations share one contract: OpenPebble for real nodes and
-// NewMemory for tests.
+// Three implementations share one contract: OpenLog (a log of batches
+// with every key indexed in memory, the nodes' default), OpenPebble
+// (Pebble's LSM tree, for more keys than memory holds) and NewMemory (for
+// tests).
 package store
 
 import (
@@ -57,7 +59,7 @@ type Store interface {
 	Close() error
 }
 
-// Options configures OpenPebble.
+// Options configures OpenLog and OpenPebble.
 type Options struct {
 	// Dir is the data directory. It is required.
 	Dir string
@@ -69,7 +71,7 @@ type Options struct {
 	// or the kernel crashes. Either way a clean Close makes everything durable.
 	Sync bool
 
-	// CacheBytes is the block cache size; 0 means DefaultCacheBytes.
+	// CacheBytes is Pebble's block cache size; 0 means DefaultCacheBytes.
 	CacheBytes int64
 }
 

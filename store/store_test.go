@@ -21,6 +21,8 @@ func impls() []struct {
 		{"memory", func(testing.TB) Store { return NewMemory() }},
 		{"pebble", func(t testing.TB) Store { return openPebble(t, Options{Dir: t.TempDir()}) }},
 		{"pebble-sync", func(t testing.TB) Store { return openPebble(t, Options{Dir: t.TempDir(), Sync: true}) }},
+		{"log", func(t testing.TB) Store { return openLogStore(t, Options{Dir: t.TempDir()}) }},
+		{"log-sync", func(t testing.TB) Store { return openLogStore(t, Options{Dir: t.TempDir(), Sync: true}) }},
 	}
 }
 
@@ -29,6 +31,15 @@ func openPebble(t testing.TB, opts Options) Store {
 	s, err := OpenPebble(opts)
 	if err != nil {
 		t.Fatalf("OpenPebble: %v", err)
+	}
+	return s
+}
+
+func openLogStore(t testing.TB, opts Options) Store {
+	t.Helper()
+	s, err := OpenLog(opts)
+	if err != nil {
+		t.Fatalf("OpenLog: %v", err)
 	}
 	return s
 }

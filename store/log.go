@@ -1,0 +1,382 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+)
+
+// The log store: every applied batch is one record appended to the active
+// segment file, and an ordered index in memory says where each key's
+// latest value lies (the design of Bitcask, riak_kv's default backend).
+// A write is one append and an index update; there is no memtable to
+// flush and no levels to compact, only a merge, now and then, that
+// copies the live values out of the old segments and removes them. The
+// price is memory: the index holds every key (about 100 bytes each plus
+// the key). Values are read from the segments (through the page cache)
+// when the vnodes' caches miss.
+//
+// Durability is Pebble's: without Options.Sync an applied batch has been
+// written to the OS, so it survives kill -9; with it, it has been synced.
+// A segment is synced when the next one starts, with its writeback
+// started as it grows (as the Pebble store's WAL files), so only the
+// active segment's tail can be lost to a power loss; recovery drops a
+// damaged tail of the last segment and refuses any other damage.
+
+const (
+	// defaultSegmentBytes is the size at which a new segment starts.
+	defaultSegmentBytes = 64 << 20
+	// defaultMergeMin is how many dead bytes (values overwritten or
+	// deleted, tombstones) the segments must hold before a merge, which
+	// also waits until they outweigh the live ones.
+	defaultMergeMin = 64 << 20
+)
+
+type logStore struct {
+	gate gate
+	dir  string
+	sync bool
+
+	segmentBytes int64
+	mergeMin     int64
+
+	mu     sync.RWMutex
+	index  logIndex
+	segs   []*segment // ascending ids; the last is active
+	total  int64      // bytes of records in segs
+	buf    []byte     // the record being appended
+	failed error      // a write that could not be undone: no more writes
+	// started is how far the active segment's writeback was started.
+	started int64
+
+	merging atomic.Bool
+	merged  atomic.Int64 // merges done, for tests and stats
+	merges  sync.WaitGroup
+	closing atomic.Bool
+}
+
+// OpenLog opens (creating if needed) a log-structured Store in opts.Dir.
+func OpenLog(opts Options) (Store, error) {
+	return openLog(opts, defaultSegmentBytes, defaultMergeMin)
+}
+
+func openLog(opts Options, segmentBytes, mergeMin int64) (*logStore, error) {
+	if opts.Dir == "" {
+		return nil, errors.New("store: open log: Options.Dir is empty")
+	}
+	if err := otherEngine(opts.Dir, "log"); err != nil {
+		return nil, fmt.Errorf("store: open log: %w", err)
+	}
+	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("store: open log: %w", err)
+	}
+	s := &logStore{dir: opts.Dir, sync: opts.Sync, segmentBytes: segmentBytes, mergeMin: mergeMin, index: newLogIndex()}
+	if err := s.recover(); err != nil {
+		s.closeSegments()
+		return nil, fmt.Errorf("store: open log in %s: %w", opts.Dir, err)
+	}
+	return s, nil
+}
+
+func segmentPath(dir string, id uint64) string {
+	return filepath.Join(dir, fmt.Sprintf("%016x.seg", id))
+}
+
+func (s *logStore) active() *segment { return s.segs[len(s.segs)-1] }
+
+func (s *logStore) Get(partition uint32, key []byte) ([]byte, error) {
+	if err := s.gate.enter(); err != nil {
+		return nil, err
+	}
+	defer s.gate.leave()
+	if err := checkKey("get", partition, key); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	e, ok := s.index.get(partition, key)
+	if ok {
+		e.loc.seg.acquire()
+	}
+	s.mu.RUnlock()
+	if !ok {
+		return nil, ErrNotFound
+	}
+	defer e.loc.seg.release()
+	v, err := readPut(e.loc, key)
+	if err != nil {
+		return nil, fmt.Errorf("store: get partition %d key %q: %w", partition, key, err)
+	}
+	return v, nil
+}
+
+// readPut reads the put at loc, which must be key's.
+func readPut(loc logLoc, key []byte) ([]byte, error) {
+	span := make([]byte, loc.span)
+	if _, err := loc.seg.f.ReadAt(span, loc.off); err != nil {
+		return nil, fmt.Errorf("read segment %s at %d: %w", filepath.Base(loc.seg.path), loc.off, err)
+	}
+	v, err := checkPut(span, key)
+	if err != nil {
+		return nil, fmt.Errorf("segment %s at %d: %w", filepath.Base(loc.seg.path), loc.off, err)
+	}
+	return v, nil
+}
+
+func (s *logStore) Apply(b *Batch) error {
+	if err := s.gate.enter(); err != nil {
+		return err
+	}
+	defer s.gate.leave()
+	if err := b.validate(); err != nil {
+		return err
+	}
+	if len(b.ops) == 0 {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.buf = appendRecord(s.buf[:0], b.ops)
+	at, err := s.appendLocked(s.buf)
+	if err != nil {
+		return fmt.Errorf("store: apply batch of %d ops: %w", len(b.ops), err)
+	}
+	// The record is in the file: index it as recovery would.
+	seg := s.active()
+	if err := decodeOps(s.buf[recordHeader:], func(o logOp) { s.index.apply(o, seg, at) }); err != nil {
+		panic(fmt.Sprintf("store: a record just encoded does not decode: %v", err))
+	}
+	s.trimBuffer()
+	return s.afterAppendLocked()
+}
+
+func (s *logStore) DropPartition(partition uint32) error {
+	if err := s.gate.enter(); err != nil {
+		return err
+	}
+	defer s.gate.leave()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.buf = appendDropRecord(s.buf[:0], partition)
+	if _, err := s.appendLocked(s.buf); err != nil {
+		return fmt.Errorf("store: drop partition %d: %w", partition, err)
+	}
+	s.index.drop(partition)
+	return s.afterAppendLocked()
+}
+
+// appendLocked writes a record at the end of the active segment and
+// returns where it starts. A write that fails is cut off again; if that
+// fails too, the store takes no more writes.
+func (s *logStore) appendLocked(rec []byte) (int64, error) {
+	if s.failed != nil {
+		return 0, s.failed
+	}
+	seg := s.active()
+	at := seg.size
+	if _, err := seg.f.WriteAt(rec, at); err != nil {
+		if terr := seg.f.Truncate(at); terr != nil {
+			s.failed = fmt.Errorf("segment %s is damaged after a failed write (%v) and could not be cut back (%w); reopen the store", filepath.Base(seg.path), err, terr)
+			return 0, s.failed
+		}
+		return 0, fmt.Errorf("write segment %s: %w", filepath.Base(seg.path), err)
+	}
+	if s.sync {
+		if err := seg.f.Sync(); err != nil {
+			// Whether the record is on disk is unknown, and so is every
+			// later one: stop here.
+			s.failed = fmt.Errorf("sync segment %s: %w; reopen the store", filepath.Base(seg.path), err)
+			return 0, s.failed
+		}
+	}
+	seg.size += int64(len(rec))
+	s.total += int64(len(rec))
+	return at, nil
+}
+
+// afterAppendLocked starts the active segment's writeback as it grows,
+// starts a new segment once it is full, and a merge once the dead bytes
+// call for one.
+func (s *logStore) afterAppendLocked() error {
+	seg := s.active()
+	if to := seg.size - seg.size%4096; to-s.started >= walWriteback {
+		startWriteback(seg.f.Fd(), s.started, to-s.started)
+		s.started = to
+	}
+	if seg.size >= s.segmentBytes {
+		if err := s.rotateLocked(); err != nil {
+			return err
+		}
+	}
+	if dead := s.total - s.index.live; dead >= s.mergeMin && dead > s.index.live && s.merging.CompareAndSwap(false, true) {
+		s.merges.Add(1)
+		go s.merge()
+	}
+	return nil
+}
+
+// rotateLocked syncs the active segment and starts the next one.
+func (s *logStore) rotateLocked() error {
+	old := s.active()
+	if err := old.f.Sync(); err != nil {
+		s.failed = fmt.Errorf("sync segment %s: %w; reopen the store", filepath.Base(old.path), err)
+		return s.failed
+	}
+	seg, err := createSegment(s.dir, (old.id|1)+1)
+	if err != nil {
+		// The old segment stays active; the next append tries again.
+		return fmt.Errorf("start a new segment: %w", err)
+	}
+	s.segs = append(s.segs, seg)
+	s.started = 0
+	return nil
+}
+
+// createSegment creates an empty segment file and makes its name durable.
+func createSegment(dir string, id uint64) (*segment, error) {
+	path := segmentPath(dir, id)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syncDir(dir); err != nil {
+		_ = f.Close()
+		_ = os.Remove(path)
+		return nil, err
+	}
+	seg := &segment{id: id, path: path, f: f}
+	seg.refs.Store(1)
+	return seg, nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	return errors.Join(d.Sync(), d.Close())
+}
+
+func (s *logStore) trimBuffer() {
+	if cap(s.buf) > maxKeptBuffer {
+		s.buf = nil
+	}
+}
+
+const maxKeptBuffer = 1 << 20
+
+func (s *logStore) Scan(partition uint32, after []byte, limit int, fn func(key, value []byte) error) ([]byte, error) {
+	if err := s.gate.enter(); err != nil {
+		return nil, err
+	}
+	defer s.gate.leave()
+	if fn == nil {
+		return nil, fmt.Errorf("store: scan partition %d: nil callback", partition)
+	}
+	// Pages of entries are taken under the lock and read without it, so
+	// that fn may write and writers do not wait for the reads.
+	const page = 256
+	seen := 0
+	var last []byte
+	for {
+		want := page
+		if limit > 0 {
+			want = min(page, limit-seen+1)
+		}
+		entries := s.pageOf(partition, after, want)
+		for i, e := range entries {
+			if limit > 0 && seen == limit {
+				releaseAll(entries[i:])
+				return last, nil
+			}
+			v, err := readPut(e.loc, []byte(e.key))
+			e.loc.seg.release()
+			if err == nil {
+				err = fn([]byte(e.key), v)
+			}
+			if err != nil {
+				releaseAll(entries[i+1:])
+				return nil, err
+			}
+			seen++
+			last = []byte(e.key)
+		}
+		if len(entries) < want {
+			return nil, nil
+		}
+		after = last
+	}
+}
+
+// pageOf takes up to n entries of partition after the key after, each
+// with a reference to its segment.
+func (s *logStore) pageOf(partition uint32, after []byte, n int) []logEntry {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	p := s.index.parts[partition]
+	if p == nil {
+		return nil
+	}
+	out := make([]logEntry, 0, n)
+	visit := func(e logEntry) bool {
+		if after != nil && e.key == string(after) {
+			return true
+		}
+		e.loc.seg.acquire()
+		out = append(out, e)
+		return len(out) < n
+	}
+	if after == nil {
+		p.tree.Ascend(visit)
+	} else {
+		p.tree.AscendGreaterOrEqual(logEntry{key: string(after)}, visit)
+	}
+	return out
+}
+
+func releaseAll(es []logEntry) {
+	for _, e := range es {
+		e.loc.seg.release()
+	}
+}
+
+func (s *logStore) PartitionStats(partition uint32) (int, int64, error) {
+	if err := s.gate.enter(); err != nil {
+		return 0, 0, err
+	}
+	defer s.gate.leave()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	p := s.index.parts[partition]
+	if p == nil {
+		return 0, 0, nil
+	}
+	return p.tree.Len(), p.bytes, nil
+}
+
+func (s *logStore) Close() error {
+	if err := s.gate.close(); err != nil {
+		return err
+	}
+	s.closing.Store(true)
+	s.merges.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err := s.active().f.Sync()
+	s.closeSegments()
+	if err != nil {
+		return fmt.Errorf("store: close log: sync: %w", err)
+	}
+	return nil
+}
+
+// closeSegments drops the store's reference to every segment.
+func (s *logStore) closeSegments() {
+	for _, seg := range s.segs {
+		seg.release()
+	}
+	s.segs = nil
+	s.index = newLogIndex()
+}

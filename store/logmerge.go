@@ -1,0 +1,146 @@
+package store
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Merge: the log store's only background work. Once the segments' dead
+// bytes (overwritten and deleted values, tombstones) pass both mergeMin
+// and the live bytes, a merge starts a new active segment, copies the live
+// values of every older segment into one new segment, and removes the old
+// ones. The new segment's id is one above the highest it replaces, below
+// the active one, so that replaying in id order still ends with the
+// newest writes; recovery treats it as replacing every segment below it
+// (see logrecover.go), so a crash at any point of a merge loses nothing.
+// Writes and reads go on meanwhile: a value overwritten while it was being
+// copied keeps its newer place.
+
+// move is one live value a merge copies.
+type move struct {
+	partition uint32
+	key       string
+	vlen      int
+	from, to  logLoc
+}
+
+func (s *logStore) merge() {
+	defer s.merges.Done()
+	defer s.merging.Store(false)
+	// A failed merge leaves the store as it was; the next append that
+	// finds enough dead bytes tries again.
+	_ = s.mergeOnce()
+}
+
+func (s *logStore) mergeOnce() error {
+	s.mu.Lock()
+	if err := s.rotateLocked(); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	inputs := append([]*segment(nil), s.segs[:len(s.segs)-1]...)
+	var moves []move
+	for partition, p := range s.index.parts {
+		p.tree.Ascend(func(e logEntry) bool {
+			if e.loc.seg.id < s.active().id {
+				e.loc.seg.acquire()
+				moves = append(moves, move{partition: partition, key: e.key, vlen: e.vlen, from: e.loc})
+			}
+			return true
+		})
+	}
+	s.mu.Unlock()
+	defer func() {
+		for _, m := range moves {
+			m.from.seg.release()
+		}
+	}()
+
+	id := inputs[len(inputs)-1].id + 1
+	out, err := s.writeMerged(id, moves)
+	if err != nil {
+		return err
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.segs = append(s.segs[:0:0], append([]*segment{out}, s.segs[len(inputs):]...)...)
+	s.total += out.size
+	for _, m := range moves {
+		p := s.index.parts[m.partition]
+		if p == nil {
+			continue
+		}
+		if e, ok := p.tree.Get(logEntry{key: m.key}); ok && e.loc == m.from {
+			s.index.put(m.partition, []byte(m.key), m.to, m.vlen)
+		}
+	}
+	for _, seg := range inputs {
+		s.total -= seg.size
+		seg.retired.Store(true)
+		seg.release()
+	}
+	s.merged.Add(1)
+	return nil
+}
+
+// writeMerged writes the values of moves into a new segment id, through a
+// temporary file renamed once it is synced, and sets each move's new place.
+func (s *logStore) writeMerged(id uint64, moves []move) (*segment, error) {
+	path := segmentPath(s.dir, id)
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("merge: %w", err)
+	}
+	fail := func(err error) (*segment, error) {
+		_ = f.Close()
+		_ = os.Remove(tmp)
+		return nil, fmt.Errorf("merge into %s: %w", filepath.Base(path), err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	seg := &segment{id: id, path: path, f: f}
+	var rec []byte
+	var at int64
+	for i := range moves {
+		if s.closing.Load() {
+			return fail(errors.New("the store is closing"))
+		}
+		m := &moves[i]
+		v, err := readPut(m.from, []byte(m.key))
+		if err != nil {
+			return fail(err)
+		}
+		rec = appendRecord(rec[:0], []op{{kind: opPut, partition: m.partition, key: []byte(m.key), value: v}})
+		if _, err := w.Write(rec); err != nil {
+			return fail(err)
+		}
+		// The key starts after the header, the op count, the kind, the
+		// partition and the key's length.
+		keyAt := recordHeader + 1 + 1 + 4 + uvarintLen(uint64(len(m.key)))
+		m.to = logLoc{seg: seg, off: at + int64(keyAt), span: m.from.span}
+		at += int64(len(rec))
+	}
+	if err := w.Flush(); err != nil {
+		return fail(err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fail(err)
+	}
+	if err := syncDir(s.dir); err != nil {
+		// Its name might not survive a power loss, so the segments it
+		// replaces must stay.
+		_ = f.Close()
+		_ = os.Remove(path)
+		return nil, fmt.Errorf("merge into %s: %w", filepath.Base(path), err)
+	}
+	seg.size = at
+	seg.refs.Store(1)
+	return seg, nil
+}
