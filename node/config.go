@@ -62,7 +62,10 @@ type Config struct {
 	// are spread over them by key hash.
 	Coordinators int
 
-	// Storage is "pebble" (on disk under DataDir) or "memory" (lost on exit).
+	// Storage is "log" (the default: a log of batches on disk under
+	// DataDir, with an index of every key in memory), "pebble" (Pebble's
+	// LSM tree under DataDir, for more keys than memory holds) or
+	// "memory" (lost on exit).
 	Storage string
 	// DataDir holds the node's Pebble store; default DefaultDataDir(ID).
 	DataDir string
@@ -136,7 +139,7 @@ func DefaultConfig() Config {
 		HandoffRate:      10000,
 		VnodeCacheBytes:  64 << 20,
 		Coordinators:     4,
-		Storage:          "pebble",
+		Storage:          "log",
 		MaxKeySize:       1 << 10,
 		MaxValueSize:     1 << 20,
 		MaxFrameSize:     4 << 20,
@@ -202,7 +205,7 @@ func (c Config) WithDefaults() Config {
 	if c.DialTimeout == 0 {
 		c.DialTimeout = d.DialTimeout
 	}
-	if c.Storage == "pebble" && c.DataDir == "" && c.ID != "" {
+	if (c.Storage == "pebble" || c.Storage == "log") && c.DataDir == "" && c.ID != "" {
 		c.DataDir = DefaultDataDir(c.ID)
 	}
 	if c.JoinTimeout == 0 {
@@ -248,13 +251,13 @@ func (c Config) Validate() error {
 		bad("request timeout %v: want a positive duration", c.RequestTimeout)
 	}
 	switch c.Storage {
-	case "pebble":
+	case "pebble", "log":
 		if c.DataDir == "" {
-			bad("data dir: required for pebble storage (or use memory storage)")
+			bad("data dir: required for %s storage (or use memory storage)", c.Storage)
 		}
 	case "memory":
 	default:
-		bad("storage %q: want pebble or memory", c.Storage)
+		bad("storage %q: want log, pebble or memory", c.Storage)
 	}
 	if c.MaxKeySize < 1 {
 		bad("max key size %d: want at least 1", c.MaxKeySize)

@@ -37,7 +37,7 @@ func TestValidateSaysWhatIsWrong(t *testing.T) {
 		{"R over N", func(c *Config) { c.ReadQuorum = 4 }, "read quorum 4: want 1..replicas (3)"},
 		{"W zero", func(c *Config) { c.WriteQuorum = 0 }, "write quorum 0"},
 		{"pebble without dir", func(c *Config) { c.Storage = "pebble" }, "data dir: required"},
-		{"unknown storage", func(c *Config) { c.Storage = "disk" }, `storage "disk": want pebble or memory`},
+		{"unknown storage", func(c *Config) { c.Storage = "disk" }, `storage "disk": want log, pebble or memory`},
 		{"frame below value", func(c *Config) { c.MaxFrameSize = 1 << 20 }, "must exceed max key + value size"},
 		{"partial tls", func(c *Config) { c.TLSCert = "a.pem" }, "tls: give all of cert, key and CA"},
 		{"member without address", func(c *Config) { c.Members = []string{"n1"} }, `members: "n1": want id=host:port`},

@@ -225,7 +225,11 @@ func openStore(cfg Config) (store.Store, error) {
 	if cfg.Storage == "memory" {
 		return store.NewMemory(), nil
 	}
-	st, err := store.OpenPebble(store.Options{Dir: cfg.DataDir, Sync: cfg.SyncWrites})
+	open := store.OpenPebble
+	if cfg.Storage == "log" {
+		open = store.OpenLog
+	}
+	st, err := open(store.Options{Dir: cfg.DataDir, Sync: cfg.SyncWrites})
 	if err != nil {
 		return nil, fmt.Errorf("open store in %s: %w", cfg.DataDir, err)
 	}

@@ -29,7 +29,7 @@ const host = "127.0.0.1"
 type ClusterConfig struct {
 	Bin     string // the dynamo binary
 	Nodes   int
-	Storage string // pebble or memory
+	Storage string // log, pebble or memory
 	N, R, W int
 	// GOMAXPROCS, when positive, caps each node's Go scheduler: several
 	// nodes sharing few cores otherwise each run one P per core.
@@ -56,10 +56,11 @@ func (n *Node) PID() int { return n.cmd.Process.Pid }
 
 // Cluster is a set of node processes sharing a temporary data directory.
 type Cluster struct {
-	Nodes  []*Node // the running members first, then the spares
-	Spares []*Node // not started yet
-	dir    string
-	once   sync.Once
+	Storage string  // the nodes' storage engine
+	Nodes   []*Node // the running members first, then the spares
+	Spares  []*Node // not started yet
+	dir     string
+	once    sync.Once
 }
 
 // StartCluster starts the nodes and waits until every one of them sees
@@ -72,7 +73,7 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (c *Cluster, err error
 	if err != nil {
 		return nil, err
 	}
-	c = &Cluster{dir: dir}
+	c = &Cluster{dir: dir, Storage: cfg.Storage}
 	defer func() {
 		if err != nil {
 			c.Stop()

@@ -68,8 +68,8 @@ func LoadCluster(ctx context.Context, c *Cluster, mode client.Mode, n, valueSize
 		cl.Close()
 		return nil, err
 	}
-	fmt.Printf("Three node processes (N=3, R=W=2, pebble, Q=64), %d keys of %d B loaded in %v, %s.\n\n",
-		n, valueSize, time.Since(start).Round(time.Millisecond), time.Now().Format("2006-01-02"))
+	fmt.Printf("Three node processes (N=3, R=W=2, %s storage, Q=64), %d keys of %d B loaded in %v, %s.\n\n",
+		c.Storage, n, valueSize, time.Since(start).Round(time.Millisecond), time.Now().Format("2006-01-02"))
 	return cl, nil
 }
 

@@ -33,7 +33,7 @@ func runDev(args []string) error {
 	httpBase := fs.Int("http-base", 8000, "node i serves HTTP on http-base+i")
 	data := fs.String("data", ".dynamo-dev", "parent directory of the nodes' data directories")
 	fresh := fs.Bool("fresh", false, "delete the data directory first")
-	storage := fs.String("storage", "pebble", "pebble or memory")
+	storage := fs.String("storage", "log", "log, pebble or memory")
 	logLevel := fs.String("log-level", "info", "the nodes' log level")
 	extra := fs.String("node-flags", "", "extra flags passed to every node, space separated")
 	if err := fs.Parse(args); err != nil {

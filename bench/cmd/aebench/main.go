@@ -41,7 +41,7 @@ func main() {
 const valueSize = 100
 
 func run(ctx context.Context, bin string, n int, ds string) error {
-	c, err := kv.StartCluster(ctx, kv.ClusterConfig{Bin: bin, Nodes: 3, Storage: "pebble", N: 3, R: 2, W: 2,
+	c, err := kv.StartCluster(ctx, kv.ClusterConfig{Bin: bin, Nodes: 3, Storage: "log", N: 3, R: 2, W: 2,
 		Args: []string{"--ae-round", "-1s"}})
 	if err != nil {
 		return err

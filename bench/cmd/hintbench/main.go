@@ -47,7 +47,7 @@ type result struct {
 }
 
 func run(ctx context.Context, bin string, clients int, d, saturate time.Duration) error {
-	c, err := kv.StartCluster(ctx, kv.ClusterConfig{Bin: bin, Nodes: 5, Storage: "pebble", N: 3, R: 2, W: 2})
+	c, err := kv.StartCluster(ctx, kv.ClusterConfig{Bin: bin, Nodes: 5, Storage: "log", N: 3, R: 2, W: 2})
 	if err != nil {
 		return err
 	}

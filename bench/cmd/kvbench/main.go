@@ -37,7 +37,7 @@ func main() {
 	flag.IntVar(&o.cfg.Keys, "keys", 10000, "distinct keys, chosen uniformly")
 	flag.IntVar(&o.cfg.ValueSize, "value", 100, "value size in bytes")
 	flag.StringVar(&o.mode, "mode", "both", "client protocol: native, http or both")
-	flag.StringVar(&o.storage, "storage", "pebble", "node storage: pebble or memory")
+	flag.StringVar(&o.storage, "storage", "log", "node storage: log, pebble or memory")
 	flag.IntVar(&o.nodes, "nodes", 3, "node processes (at least 3 for N=3)")
 	flag.IntVar(&o.nodeProcs, "node-gomaxprocs", 0, "GOMAXPROCS of each node process (0: Go's default, one per core)")
 	flag.BoolVar(&o.writeReadme, "readme", false, "rewrite the Key-value path section of the README given by -readme-file")
@@ -64,8 +64,8 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	if o.storage != "pebble" && o.storage != "memory" {
-		return fmt.Errorf("-storage %q: want pebble or memory", o.storage)
+	if o.storage != "log" && o.storage != "pebble" && o.storage != "memory" {
+		return fmt.Errorf("-storage %q: want log, pebble or memory", o.storage)
 	}
 	c := o.cfg
 	if o.nodes < 3 || o.nodes > 32 || o.nodeProcs < 0 || c.Clients < 1 || c.Clients > 10000 || c.Keys < 1 || c.Keys > 10_000_000 ||

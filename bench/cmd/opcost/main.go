@@ -1,5 +1,5 @@
 // Command opcost says where an operation's cost goes: it starts three node
-// processes (N=3, R=W=2, pebble), loads them, runs YCSB workloads through
+// processes (N=3, R=W=2, log storage), loads them, runs YCSB workloads through
 // the Go client, and divides by the operations what the nodes and the
 // client spent meanwhile: CPU, goroutines created (hollywood starts one
 // each time an idle actor gets a message, so these are actor wake-ups),
@@ -125,7 +125,7 @@ func syscalls(pids []int) func() (float64, bool) {
 }
 
 func run(ctx context.Context, bin, label string, ws []ycsb.Workload, d ycsb.Distribution, cfg ycsb.Config) error {
-	c, err := kv.StartCluster(ctx, kv.ClusterConfig{Bin: bin, Nodes: 3, Storage: "pebble", N: 3, R: 2, W: 2})
+	c, err := kv.StartCluster(ctx, kv.ClusterConfig{Bin: bin, Nodes: 3, Storage: "log", N: 3, R: 2, W: 2})
 	if err != nil {
 		return err
 	}

@@ -53,7 +53,7 @@ func run(ctx context.Context, bin string, n, rate int) error {
 	if rate > 0 {
 		args = append(args, "--handoff-rate", fmt.Sprint(rate))
 	}
-	c, err := kv.StartCluster(ctx, kv.ClusterConfig{Bin: bin, Nodes: 3, Spares: 2, Storage: "pebble", N: 3, R: 2, W: 2, Args: args})
+	c, err := kv.StartCluster(ctx, kv.ClusterConfig{Bin: bin, Nodes: 3, Spares: 2, Storage: "log", N: 3, R: 2, W: 2, Args: args})
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,7 @@ import (
 
 type options struct {
 	bin, olricBin, readme string
+	storage               string
 	workloads             []ycsb.Workload
 	dists                 []ycsb.Distribution
 	values                []int
@@ -48,6 +49,7 @@ func main() {
 	flag.StringVar(&workloads, "workloads", "a,b,c,f", "YCSB workloads after the load: a, b, c, d, f")
 	flag.StringVar(&dists, "distribution", "uniform,zipfian", "key distributions, each run in turn")
 	flag.StringVar(&values, "values", "100,1024", "value sizes in bytes, comma-separated")
+	flag.StringVar(&o.storage, "storage", "log", "the store's storage engine: log or pebble")
 	flag.IntVar(&o.rounds, "rounds", 2, "rounds per store, alternated; figures are medians over rounds")
 	flag.IntVar(&o.cfg.Clients, "clients", 64, "client goroutines, one request in flight each")
 	flag.IntVar(&o.cfg.Records, "records", 20000, "records loaded")
@@ -129,7 +131,7 @@ func run(ctx context.Context, o options) error {
 	}
 	stores := []store{
 		{name: "dynamo", start: func(ctx context.Context) (ycsb.Store, []int, func(), error) {
-			c, err := kv.StartCluster(ctx, kv.ClusterConfig{Bin: o.bin, Nodes: 3, Storage: "pebble", N: 3, R: 2, W: 2})
+			c, err := kv.StartCluster(ctx, kv.ClusterConfig{Bin: o.bin, Nodes: 3, Storage: o.storage, N: 3, R: 2, W: 2})
 			if err != nil {
 				return nil, nil, nil, err
 			}

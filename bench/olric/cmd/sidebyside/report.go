@@ -96,7 +96,7 @@ func section(o options, table string) string {
 	for _, d := range o.dists {
 		dists = append(dists, string(d))
 	}
-	return fmt.Sprintf(`Three node processes of this store (pebble storage, N=3, R=W=2, siblings
+	return fmt.Sprintf(`Three node processes of this store (%s storage, N=3, R=W=2, siblings
 and read repair on, the Go client in native mode) against three olric v0.7.4
 members (3 copies, read and write quorum 2, synchronous replication, its
 cluster client), both driven by the same YCSB load generator (bench/ycsb) with
@@ -111,6 +111,6 @@ Measured %s on %d cores, %s, clients and servers on the same cores:
 
 `+"```sh\nmake bench   # or: cd bench/olric && go run ./cmd/sidebyside -bin ../../bin/dynamo -readme -readme-file ../README.md\n```"+`
 
-%s`, o.cfg.Clients, o.cfg.Records, strings.Join(names, ", "), strings.Join(dists, " and "), o.rounds,
+%s`, o.storage, o.cfg.Clients, o.cfg.Records, strings.Join(names, ", "), strings.Join(dists, " and "), o.rounds,
 		o.warmup, o.cfg.Duration, time.Now().Format("2006-01-02"), runtime.NumCPU(), runtime.Version(), table)
 }
