@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -173,4 +174,34 @@ func BenchmarkLogReopen(b *testing.B) {
 		}
 	}
 	b.SetBytes(bytes)
+}
+
+// BenchmarkApplySyncedConcurrently is many writers committing synced
+// batches at once, as a node's vnodes do with --sync: what counts is how
+// many commits share a sync.
+func BenchmarkApplySyncedConcurrently(b *testing.B) {
+	engines := []struct {
+		name string
+		open func(testing.TB, Options) Store
+	}{{"pebble", openPebble}, {"log", openLogStore}}
+	for _, e := range engines {
+		b.Run(e.name, func(b *testing.B) {
+			s := e.open(b, Options{Dir: b.TempDir(), Sync: true})
+			defer s.Close()
+			b.SetParallelism(16)
+			var next atomic.Int64
+			b.RunParallel(func(pb *testing.PB) {
+				batch := NewBatch()
+				for pb.Next() {
+					i := next.Add(1)
+					batch.Reset()
+					batch.Put(uint32(i%64), fmt.Appendf(nil, "key-%d", i), benchValue)
+					if err := s.Apply(batch); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
 }

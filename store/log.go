@@ -20,7 +20,9 @@ import (
 // when the vnodes' caches miss.
 //
 // Durability is Pebble's: without Options.Sync an applied batch has been
-// written to the OS, so it survives kill -9; with it, it has been synced.
+// written to the OS, so it survives kill -9; with it, it has been synced
+// (concurrent batches share a sync; a batch is visible to readers from
+// its write, before its sync, which Apply waits for).
 // A segment is synced when the next one starts, with its writeback
 // started as it grows (as the Pebble store's WAL files), so only the
 // active segment's tail can be lost to a power loss; recovery drops a
@@ -52,10 +54,13 @@ type logStore struct {
 	// started is how far the active segment's writeback was started.
 	started int64
 
+	syncMu  sync.Mutex // one fsync of the active segment at a time, with Sync
 	merging atomic.Bool
 	merged  atomic.Int64 // merges done, for tests and stats
-	merges  sync.WaitGroup
-	closing atomic.Bool
+	// mergeErr is the last merge's failure, until one succeeds.
+	mergeErr atomic.Pointer[mergeFailure]
+	merges   sync.WaitGroup
+	closing  atomic.Bool
 }
 
 // OpenLog opens (creating if needed) a log-structured Store in opts.Dir.
@@ -136,12 +141,27 @@ func (s *logStore) Apply(b *Batch) error {
 	if len(b.ops) == 0 {
 		return nil
 	}
+	seg, end, err := s.applyLocked(b)
+	if err != nil || !s.sync {
+		return err
+	}
+	defer seg.release()
+	if err := s.syncSegment(seg, end); err != nil {
+		return fmt.Errorf("store: apply batch of %d ops: %w", len(b.ops), err)
+	}
+	return nil
+}
+
+// applyLocked appends b's record and indexes it. With Sync it returns the
+// segment written, referenced, and the offset the record ends at, which
+// the caller must sync before the batch is applied.
+func (s *logStore) applyLocked(b *Batch) (*segment, int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.buf = appendRecord(s.buf[:0], b.ops)
 	at, err := s.appendLocked(s.buf)
 	if err != nil {
-		return fmt.Errorf("store: apply batch of %d ops: %w", len(b.ops), err)
+		return nil, 0, fmt.Errorf("store: apply batch of %d ops: %w", len(b.ops), err)
 	}
 	// The record is in the file: index it as recovery would.
 	seg := s.active()
@@ -149,7 +169,48 @@ func (s *logStore) Apply(b *Batch) error {
 		panic(fmt.Sprintf("store: a record just encoded does not decode: %v", err))
 	}
 	s.trimBuffer()
-	return s.afterAppendLocked()
+	end := seg.size
+	if s.sync {
+		seg.acquire()
+	}
+	if err := s.afterAppendLocked(); err != nil {
+		if s.sync {
+			seg.release()
+		}
+		return nil, 0, err
+	}
+	return seg, end, nil
+}
+
+// syncSegment returns once seg is on disk up to end. One fsync covers
+// every record appended before it starts, so writers that arrive while
+// one is under way share the next: with many writers, a sync serves many
+// batches (as Pebble's WAL does).
+func (s *logStore) syncSegment(seg *segment, end int64) error {
+	if seg.synced.Load() >= end {
+		return nil
+	}
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	if seg.synced.Load() >= end {
+		return nil
+	}
+	s.mu.RLock()
+	upto, failed := seg.size, s.failed
+	s.mu.RUnlock()
+	if failed != nil {
+		return failed
+	}
+	if err := syncData(seg.f); err != nil {
+		// Whether these records are on disk is unknown, and so is every
+		// later one: stop here.
+		s.mu.Lock()
+		s.failed = fmt.Errorf("sync segment %s: %w; reopen the store", filepath.Base(seg.path), err)
+		s.mu.Unlock()
+		return s.failed
+	}
+	seg.synced.Store(max(seg.synced.Load(), upto))
+	return nil
 }
 
 func (s *logStore) DropPartition(partition uint32) error {
@@ -183,14 +244,6 @@ func (s *logStore) appendLocked(rec []byte) (int64, error) {
 		}
 		return 0, fmt.Errorf("write segment %s: %w", filepath.Base(seg.path), err)
 	}
-	if s.sync {
-		if err := seg.f.Sync(); err != nil {
-			// Whether the record is on disk is unknown, and so is every
-			// later one: stop here.
-			s.failed = fmt.Errorf("sync segment %s: %w; reopen the store", filepath.Base(seg.path), err)
-			return 0, s.failed
-		}
-	}
 	seg.size += int64(len(rec))
 	s.total += int64(len(rec))
 	return at, nil
@@ -210,7 +263,7 @@ func (s *logStore) afterAppendLocked() error {
 			return err
 		}
 	}
-	if dead := s.total - s.index.live; dead >= s.mergeMin && dead > s.index.live && s.merging.CompareAndSwap(false, true) {
+	if dead := s.total - s.index.live; dead >= s.mergeMin && dead > s.index.live && s.mayMerge() && s.merging.CompareAndSwap(false, true) {
 		s.merges.Add(1)
 		go s.merge()
 	}
@@ -224,6 +277,7 @@ func (s *logStore) rotateLocked() error {
 		s.failed = fmt.Errorf("sync segment %s: %w; reopen the store", filepath.Base(old.path), err)
 		return s.failed
 	}
+	old.synced.Store(old.size)
 	seg, err := createSegment(s.dir, (old.id|1)+1)
 	if err != nil {
 		// The old segment stays active; the next append tries again.

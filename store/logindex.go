@@ -16,7 +16,9 @@ type segment struct {
 	id   uint64
 	path string
 	f    *os.File
-	size int64 // bytes of whole records
+	size int64 // bytes of whole records; under the store's lock
+	// synced is how much of the file is known to be on disk.
+	synced atomic.Int64
 	// refs counts a reference held while the segment is in the store's
 	// list, plus one per read in flight; the file is closed, and removed
 	// if retired, when it falls to zero.

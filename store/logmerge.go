@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // Merge: the log store's only background work. Once the segments' dead
@@ -30,9 +31,27 @@ type move struct {
 func (s *logStore) merge() {
 	defer s.merges.Done()
 	defer s.merging.Store(false)
-	// A failed merge leaves the store as it was; the next append that
-	// finds enough dead bytes tries again.
-	_ = s.mergeOnce()
+	// A failed merge (a full disk, say) leaves the store as it was, and
+	// the next one waits a while: each attempt starts a segment.
+	if err := s.mergeOnce(); err != nil {
+		s.mergeErr.Store(&mergeFailure{err: err, retryAt: time.Now().Add(mergeRetry)})
+		return
+	}
+	s.mergeErr.Store(nil)
+}
+
+// mergeRetry is how long after a failed merge the next may start.
+const mergeRetry = 10 * time.Second
+
+type mergeFailure struct {
+	err     error
+	retryAt time.Time
+}
+
+// mayMerge reports whether a merge may start now.
+func (s *logStore) mayMerge() bool {
+	f := s.mergeErr.Load()
+	return f == nil || time.Now().After(f.retryAt)
 }
 
 func (s *logStore) mergeOnce() error {
