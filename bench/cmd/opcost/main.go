@@ -34,6 +34,7 @@ func main() {
 	clients := flag.Int("clients", 64, "client goroutines")
 	value := flag.Int("value", 100, "value size in bytes")
 	duration := flag.Duration("duration", 8*time.Second, "measured time per workload")
+	storage := flag.String("storage", "log", "the nodes' storage: log or pebble")
 	label := flag.String("label", "", "a name for the binary, printed in each row (e.g. the change measured)")
 	flag.Parse()
 	ws, err := ycsb.ParseWorkloads(*workloads)
@@ -41,7 +42,7 @@ func main() {
 		var d ycsb.Distribution
 		if d, err = ycsb.ParseDistribution(*dist); err == nil {
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			err = run(ctx, *bin, *label, ws, d, ycsb.Config{Clients: *clients, Records: *records, ValueSize: *value, Duration: *duration})
+			err = run(ctx, *bin, *storage, *label, ws, d, ycsb.Config{Clients: *clients, Records: *records, ValueSize: *value, Duration: *duration})
 			stop()
 		}
 	}
@@ -124,8 +125,8 @@ func syscalls(pids []int) func() (float64, bool) {
 	}
 }
 
-func run(ctx context.Context, bin, label string, ws []ycsb.Workload, d ycsb.Distribution, cfg ycsb.Config) error {
-	c, err := kv.StartCluster(ctx, kv.ClusterConfig{Bin: bin, Nodes: 3, Storage: "log", N: 3, R: 2, W: 2})
+func run(ctx context.Context, bin, storage, label string, ws []ycsb.Workload, d ycsb.Distribution, cfg ycsb.Config) error {
+	c, err := kv.StartCluster(ctx, kv.ClusterConfig{Bin: bin, Nodes: 3, Storage: storage, N: 3, R: 2, W: 2})
 	if err != nil {
 		return err
 	}
