@@ -67,7 +67,7 @@ type Config struct {
 	// LSM tree under DataDir, for more keys than memory holds) or
 	// "memory" (lost on exit).
 	Storage string
-	// DataDir holds the node's Pebble store; default DefaultDataDir(ID).
+	// DataDir holds the node's store (log or pebble); default DefaultDataDir(ID).
 	DataDir string
 	// SyncWrites fsyncs every write batch, so acknowledged writes survive
 	// power loss, not only a crash of the process.
