@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 
+	"github.com/dynamokv/dynamo/store"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -85,6 +86,18 @@ func newMetrics(n *Node) *metrics {
 	gauge("dynamo_store_bytes", "Bytes of keys and sibling sets the partitions held here store (counted every few seconds).",
 		func() float64 { _, b, _ := n.countStore(); return float64(b) })
 	m.reg.MustRegister(vnodeStoreCollector{n})
+	if ls, ok := n.store.(store.LogStatser); ok {
+		gauge("dynamo_store_segments", "Segment files of the log store.",
+			func() float64 { return float64(ls.LogStats().Segments) })
+		gauge("dynamo_store_disk_bytes", "Bytes of records in the log store's segments, live and dead.",
+			func() float64 { return float64(ls.LogStats().DiskBytes) })
+		gauge("dynamo_store_live_bytes", "Bytes of the log store's records its index still points at; a merge reclaims the rest.",
+			func() float64 { return float64(ls.LogStats().LiveBytes) })
+		counter("dynamo_store_merges_total", "Merges of the log store's segments.",
+			func() uint64 { return uint64(ls.LogStats().Merges) })
+		counter("dynamo_store_merge_failures_total", "Merges of the log store's segments that failed (retried after 10 s).",
+			func() uint64 { return uint64(ls.LogStats().MergeFailures) })
+	}
 	return m
 }
 

@@ -120,3 +120,32 @@ func TestDashboardReadsMetricsTheNodeExports(t *testing.T) {
 		}
 	}
 }
+
+// A node on the log store says what its segments hold.
+func TestMetricsShowTheLogStoreOnDisk(t *testing.T) {
+	ps, err := ports.Free("127.0.0.1", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := node.New(node.Config{ID: "n1", Listen: "127.0.0.1:" + strconv.Itoa(ps[0]), HTTP: "127.0.0.1:" + strconv.Itoa(ps[1]),
+		Storage: "log", DataDir: t.TempDir(), Replicas: 1, ReadQuorum: 1, WriteQuorum: 1, LogLevel: "error"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop()
+	base := "http://" + n.HTTPAddr()
+	req, _ := http.NewRequest(http.MethodPut, base+"/kv/k", strings.NewReader(strings.Repeat("v", 1000)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("put: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	m := scrape(t, base+"/metrics")
+	if m["dynamo_store_segments"] < 1 || m["dynamo_store_live_bytes"] < 1000 || m["dynamo_store_disk_bytes"] < m["dynamo_store_live_bytes"] {
+		t.Errorf("log store metrics: segments %v, disk bytes %v, live bytes %v; want a segment holding the 1000-byte value",
+			m["dynamo_store_segments"], m["dynamo_store_disk_bytes"], m["dynamo_store_live_bytes"])
+	}
+	if _, ok := m["dynamo_store_merges_total"]; !ok {
+		t.Error("no dynamo_store_merges_total")
+	}
+}

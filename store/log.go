@@ -54,9 +54,10 @@ type logStore struct {
 	// started is how far the active segment's writeback was started.
 	started int64
 
-	syncMu  sync.Mutex // one fsync of the active segment at a time, with Sync
-	merging atomic.Bool
-	merged  atomic.Int64 // merges done, for tests and stats
+	syncMu        sync.Mutex // one fsync of the active segment at a time, with Sync
+	merging       atomic.Bool
+	merged        atomic.Int64 // merges done, for tests and stats
+	mergeFailures atomic.Int64
 	// mergeErr is the last merge's failure, until one succeeds.
 	mergeErr atomic.Pointer[mergeFailure]
 	merges   sync.WaitGroup
@@ -433,4 +434,31 @@ func (s *logStore) closeSegments() {
 	}
 	s.segs = nil
 	s.index = newLogIndex()
+}
+
+// LogStats is what a log store keeps on disk.
+type LogStats struct {
+	Segments      int
+	DiskBytes     int64 // records in the segments
+	LiveBytes     int64 // of which the index still points at
+	Merges        int64
+	MergeFailures int64
+	// MergeErr is the last merge's failure, until one succeeds.
+	MergeErr string
+}
+
+// LogStatser is a store that can say what it keeps on disk: the log store.
+type LogStatser interface {
+	LogStats() LogStats
+}
+
+func (s *logStore) LogStats() LogStats {
+	s.mu.RLock()
+	st := LogStats{Segments: len(s.segs), DiskBytes: s.total, LiveBytes: s.index.live}
+	s.mu.RUnlock()
+	st.Merges, st.MergeFailures = s.merged.Load(), s.mergeFailures.Load()
+	if f := s.mergeErr.Load(); f != nil {
+		st.MergeErr = f.err.Error()
+	}
+	return st
 }

@@ -71,6 +71,9 @@ func TestLogMatchesModelAcrossReopensAndMerges(t *testing.T) {
 		t.Fatalf("only %d merges ran: the test does not exercise them", merges)
 	}
 	t.Logf("%d merges", merges)
+	if st := s.LogStats(); st.DiskBytes < st.LiveBytes || st.Segments < 1 || st.MergeFailures != 0 {
+		t.Errorf("stats after the run: %+v", st)
+	}
 	// Merges kept the segments' bytes near the live ones.
 	waitMerges(s)
 	if n := segmentFiles(t, dir); len(n) > 12 {

@@ -34,6 +34,7 @@ func (s *logStore) merge() {
 	// A failed merge (a full disk, say) leaves the store as it was, and
 	// the next one waits a while: each attempt starts a segment.
 	if err := s.mergeOnce(); err != nil {
+		s.mergeFailures.Add(1)
 		s.mergeErr.Store(&mergeFailure{err: err, retryAt: time.Now().Add(mergeRetry)})
 		return
 	}
