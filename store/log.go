@@ -260,7 +260,10 @@ func (s *logStore) afterAppendLocked() error {
 		s.started = to
 	}
 	if seg.size >= s.segmentBytes {
-		if err := s.rotateLocked(); err != nil {
+		// A segment that cannot be started (a full disk) leaves the full
+		// one active, and the next append tries again; only a failed sync
+		// of the full one fails the store.
+		if err := s.rotateLocked(); err != nil && s.failed != nil {
 			return err
 		}
 	}
