@@ -160,6 +160,10 @@ func (s *logStore) applyLocked(b *Batch) (*segment, int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.buf = appendRecord(s.buf[:0], b.ops)
+	if n := len(s.buf) - recordHeader; n > maxRecordBody {
+		s.trimBuffer()
+		return nil, 0, fmt.Errorf("store: apply batch of %d ops: %d bytes, over the %d one batch may take", len(b.ops), n, maxRecordBody)
+	}
 	at, err := s.appendLocked(s.buf)
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: apply batch of %d ops: %w", len(b.ops), err)
@@ -325,95 +329,6 @@ func (s *logStore) trimBuffer() {
 
 const maxKeptBuffer = 1 << 20
 
-func (s *logStore) Scan(partition uint32, after []byte, limit int, fn func(key, value []byte) error) ([]byte, error) {
-	if err := s.gate.enter(); err != nil {
-		return nil, err
-	}
-	defer s.gate.leave()
-	if fn == nil {
-		return nil, fmt.Errorf("store: scan partition %d: nil callback", partition)
-	}
-	// Pages of entries are taken under the lock and read without it, so
-	// that fn may write and writers do not wait for the reads.
-	const page = 256
-	seen := 0
-	var last []byte
-	for {
-		want := page
-		if limit > 0 {
-			want = min(page, limit-seen+1)
-		}
-		entries := s.pageOf(partition, after, want)
-		for i, e := range entries {
-			if limit > 0 && seen == limit {
-				releaseAll(entries[i:])
-				return last, nil
-			}
-			v, err := readPut(e.loc, []byte(e.key))
-			e.loc.seg.release()
-			if err == nil {
-				err = fn([]byte(e.key), v)
-			}
-			if err != nil {
-				releaseAll(entries[i+1:])
-				return nil, err
-			}
-			seen++
-			last = []byte(e.key)
-		}
-		if len(entries) < want {
-			return nil, nil
-		}
-		after = last
-	}
-}
-
-// pageOf takes up to n entries of partition after the key after, each
-// with a reference to its segment.
-func (s *logStore) pageOf(partition uint32, after []byte, n int) []logEntry {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	p := s.index.parts[partition]
-	if p == nil {
-		return nil
-	}
-	out := make([]logEntry, 0, n)
-	visit := func(e logEntry) bool {
-		if after != nil && e.key == string(after) {
-			return true
-		}
-		e.loc.seg.acquire()
-		out = append(out, e)
-		return len(out) < n
-	}
-	if after == nil {
-		p.tree.Ascend(visit)
-	} else {
-		p.tree.AscendGreaterOrEqual(logEntry{key: string(after)}, visit)
-	}
-	return out
-}
-
-func releaseAll(es []logEntry) {
-	for _, e := range es {
-		e.loc.seg.release()
-	}
-}
-
-func (s *logStore) PartitionStats(partition uint32) (int, int64, error) {
-	if err := s.gate.enter(); err != nil {
-		return 0, 0, err
-	}
-	defer s.gate.leave()
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	p := s.index.parts[partition]
-	if p == nil {
-		return 0, 0, nil
-	}
-	return p.tree.Len(), p.bytes, nil
-}
-
 func (s *logStore) Close() error {
 	if err := s.gate.close(); err != nil {
 		return err
@@ -437,31 +352,4 @@ func (s *logStore) closeSegments() {
 	}
 	s.segs = nil
 	s.index = newLogIndex()
-}
-
-// LogStats is what a log store keeps on disk.
-type LogStats struct {
-	Segments      int
-	DiskBytes     int64 // records in the segments
-	LiveBytes     int64 // of which the index still points at
-	Merges        int64
-	MergeFailures int64
-	// MergeErr is the last merge's failure, until one succeeds.
-	MergeErr string
-}
-
-// LogStatser is a store that can say what it keeps on disk: the log store.
-type LogStatser interface {
-	LogStats() LogStats
-}
-
-func (s *logStore) LogStats() LogStats {
-	s.mu.RLock()
-	st := LogStats{Segments: len(s.segs), DiskBytes: s.total, LiveBytes: s.index.live}
-	s.mu.RUnlock()
-	st.Merges, st.MergeFailures = s.merged.Load(), s.mergeFailures.Load()
-	if f := s.mergeErr.Load(); f != nil {
-		st.MergeErr = f.err.Error()
-	}
-	return st
 }
