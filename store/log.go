@@ -15,7 +15,7 @@ import (
 // A write is one append and an index update; there is no memtable to
 // flush and no levels to compact, only a merge, now and then, that
 // copies the live values out of the old segments and removes them. The
-// price is memory: the index holds every key (about 100 bytes each plus
+// price is memory: the index holds every key (about 145 bytes each plus
 // the key). Values are read from the segments (through the page cache)
 // when the vnodes' caches miss.
 //

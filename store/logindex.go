@@ -55,16 +55,28 @@ type logEntry struct {
 	vlen int
 }
 
-func lessEntry(a, b logEntry) bool { return a.key < b.key }
-
-// logPartition is the ordered index of one partition.
+// logPartition is the index of one partition: a map for point reads and
+// writes, which an overwrite (the common write) touches alone, and the
+// keys in order for scans.
 type logPartition struct {
-	tree  *btree.BTreeG[logEntry]
+	locs  map[string]*logEntry
+	keys  *btree.BTreeG[string]
 	bytes int64 // keys' and values' lengths, for PartitionStats
 }
 
 func newLogPartition() *logPartition {
-	return &logPartition{tree: btree.NewG(32, lessEntry)}
+	return &logPartition{locs: make(map[string]*logEntry), keys: btree.NewG(32, func(a, b string) bool { return a < b })}
+}
+
+// ascend calls fn for the entries from the first key at or after from (all
+// with from nil) in key order, until fn returns false.
+func (p *logPartition) ascend(from []byte, fn func(*logEntry) bool) {
+	visit := func(k string) bool { return fn(p.locs[k]) }
+	if from == nil {
+		p.keys.Ascend(visit)
+		return
+	}
+	p.keys.AscendGreaterOrEqual(string(from), visit)
 }
 
 // logIndex maps every live key to its value's place. Callers hold the
@@ -81,7 +93,10 @@ func (ix *logIndex) get(partition uint32, key []byte) (logEntry, bool) {
 	if p == nil {
 		return logEntry{}, false
 	}
-	return p.tree.Get(logEntry{key: string(key)})
+	if e := p.locs[string(key)]; e != nil {
+		return *e, true
+	}
+	return logEntry{}, false
 }
 
 // put points key at loc.
@@ -91,10 +106,15 @@ func (ix *logIndex) put(partition uint32, key []byte, loc logLoc, vlen int) {
 		p = newLogPartition()
 		ix.parts[partition] = p
 	}
-	e := logEntry{key: string(key), loc: loc, vlen: vlen}
-	if old, ok := p.tree.ReplaceOrInsert(e); ok {
-		ix.forget(p, old)
+	e := p.locs[string(key)]
+	if e != nil {
+		ix.forget(p, *e)
+	} else {
+		e = &logEntry{key: string(key)}
+		p.locs[e.key] = e
+		p.keys.ReplaceOrInsert(e.key)
 	}
+	e.loc, e.vlen = loc, vlen
 	p.bytes += int64(len(e.key) + vlen)
 	ix.live += loc.footprint()
 }
@@ -104,10 +124,12 @@ func (ix *logIndex) remove(partition uint32, key []byte) {
 	if p == nil {
 		return
 	}
-	if old, ok := p.tree.Delete(logEntry{key: string(key)}); ok {
-		ix.forget(p, old)
+	if e := p.locs[string(key)]; e != nil {
+		ix.forget(p, *e)
+		delete(p.locs, e.key)
+		p.keys.Delete(e.key)
 	}
-	if p.tree.Len() == 0 {
+	if len(p.locs) == 0 {
 		delete(ix.parts, partition)
 	}
 }
@@ -117,10 +139,9 @@ func (ix *logIndex) drop(partition uint32) {
 	if p == nil {
 		return
 	}
-	p.tree.Ascend(func(e logEntry) bool {
+	for _, e := range p.locs {
 		ix.live -= e.loc.footprint()
-		return true
-	})
+	}
 	delete(ix.parts, partition)
 }
 

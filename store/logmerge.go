@@ -64,13 +64,12 @@ func (s *logStore) mergeOnce() error {
 	inputs := append([]*segment(nil), s.segs[:len(s.segs)-1]...)
 	var moves []move
 	for partition, p := range s.index.parts {
-		p.tree.Ascend(func(e logEntry) bool {
+		for _, e := range p.locs {
 			if e.loc.seg.id < s.active().id {
 				e.loc.seg.acquire()
 				moves = append(moves, move{partition: partition, key: e.key, vlen: e.vlen, from: e.loc})
 			}
-			return true
-		})
+		}
 	}
 	s.mu.Unlock()
 	defer func() {
@@ -94,7 +93,7 @@ func (s *logStore) mergeOnce() error {
 		if p == nil {
 			continue
 		}
-		if e, ok := p.tree.Get(logEntry{key: m.key}); ok && e.loc == m.from {
+		if e := p.locs[m.key]; e != nil && e.loc == m.from {
 			s.index.put(m.partition, []byte(m.key), m.to, m.vlen)
 		}
 	}

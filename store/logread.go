@@ -57,19 +57,14 @@ func (s *logStore) pageOf(partition uint32, after []byte, n int) []logEntry {
 		return nil
 	}
 	out := make([]logEntry, 0, n)
-	visit := func(e logEntry) bool {
+	p.ascend(after, func(e *logEntry) bool {
 		if after != nil && e.key == string(after) {
 			return true
 		}
 		e.loc.seg.acquire()
-		out = append(out, e)
+		out = append(out, *e)
 		return len(out) < n
-	}
-	if after == nil {
-		p.tree.Ascend(visit)
-	} else {
-		p.tree.AscendGreaterOrEqual(logEntry{key: string(after)}, visit)
-	}
+	})
 	return out
 }
 
@@ -90,7 +85,7 @@ func (s *logStore) PartitionStats(partition uint32) (int, int64, error) {
 	if p == nil {
 		return 0, 0, nil
 	}
-	return p.tree.Len(), p.bytes, nil
+	return len(p.locs), p.bytes, nil
 }
 
 // LogStats is what a log store keeps on disk.
