@@ -38,6 +38,13 @@ func BenchmarkApply(b *testing.B) {
 	}
 }
 
+// diskEngines are the stores that keep data on disk, for benchmarks that
+// compare them.
+var diskEngines = []struct {
+	name string
+	open func(testing.TB, Options) Store
+}{{"pebble", openPebble}, {"log", openLogStore}}
+
 // BenchmarkRewrite writes 20 000 keys over and over in random order, one
 // key per durable commit, as a node's vnodes do under YCSB A: the store's
 // share of an update. cpu-µs/op counts the whole process's CPU, Pebble's
@@ -45,11 +52,7 @@ func BenchmarkApply(b *testing.B) {
 // commit, which is where a memtable switch (Pebble) or a merge (log)
 // shows.
 func BenchmarkRewrite(b *testing.B) {
-	engines := []struct {
-		name string
-		open func(testing.TB, Options) Store
-	}{{"pebble", openPebble}, {"log", openLogStore}}
-	for _, e := range engines {
+	for _, e := range diskEngines {
 		for _, size := range []int{200, 1200} { // one version of a 100-byte and of a 1 KiB value
 			b.Run(fmt.Sprintf("%s/set=%dB", e.name, size), func(b *testing.B) { benchRewrite(b, e.open, size) })
 		}
@@ -180,11 +183,7 @@ func BenchmarkLogReopen(b *testing.B) {
 // batches at once, as a node's vnodes do with --sync: what counts is how
 // many commits share a sync.
 func BenchmarkApplySyncedConcurrently(b *testing.B) {
-	engines := []struct {
-		name string
-		open func(testing.TB, Options) Store
-	}{{"pebble", openPebble}, {"log", openLogStore}}
-	for _, e := range engines {
+	for _, e := range diskEngines {
 		b.Run(e.name, func(b *testing.B) {
 			s := e.open(b, Options{Dir: b.TempDir(), Sync: true})
 			defer s.Close()

@@ -24,7 +24,6 @@ import (
 type move struct {
 	partition uint32
 	key       string
-	vlen      int
 	from, to  logLoc
 }
 
@@ -62,12 +61,13 @@ func (s *logStore) mergeOnce() error {
 		return err
 	}
 	inputs := append([]*segment(nil), s.segs[:len(s.segs)-1]...)
+	activeID := s.active().id
 	var moves []move
 	for partition, p := range s.index.parts {
 		for _, e := range p.locs {
-			if e.loc.seg.id < s.active().id {
+			if e.loc.seg.id < activeID {
 				e.loc.seg.acquire()
-				moves = append(moves, move{partition: partition, key: e.key, vlen: e.vlen, from: e.loc})
+				moves = append(moves, move{partition: partition, key: e.key, from: e.loc})
 			}
 		}
 	}
@@ -86,15 +86,14 @@ func (s *logStore) mergeOnce() error {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.segs = append(s.segs[:0:0], append([]*segment{out}, s.segs[len(inputs):]...)...)
+	s.segs = append([]*segment{out}, s.segs[len(inputs):]...)
 	s.total += out.size
 	for _, m := range moves {
-		p := s.index.parts[m.partition]
-		if p == nil {
-			continue
-		}
-		if e := p.locs[m.key]; e != nil && e.loc == m.from {
-			s.index.put(m.partition, []byte(m.key), m.to, m.vlen)
+		// A copy has the span of its original, so the live bytes stay.
+		if p := s.index.parts[m.partition]; p != nil {
+			if e := p.locs[m.key]; e != nil && e.loc == m.from {
+				e.loc = m.to
+			}
 		}
 	}
 	for _, seg := range inputs {
@@ -137,10 +136,7 @@ func (s *logStore) writeMerged(id uint64, moves []move) (*segment, error) {
 		if _, err := w.Write(rec); err != nil {
 			return fail(err)
 		}
-		// The key starts after the header, the op count, the kind, the
-		// partition and the key's length.
-		keyAt := recordHeader + 1 + 1 + 4 + uvarintLen(uint64(len(m.key)))
-		m.to = logLoc{seg: seg, off: at + int64(keyAt), span: m.from.span}
+		m.to = logLoc{seg: seg, off: at + int64(putKeyAt(len(m.key))), span: m.from.span}
 		at += int64(len(rec))
 	}
 	if err := w.Flush(); err != nil {

@@ -82,14 +82,19 @@ func appendDropRecord(dst []byte, partition uint32) []byte {
 	return appendRecord(dst, []op{{kind: logOpDrop, partition: partition, key: nil}})
 }
 
-// recordLen reads a record's header: the length of its body, and its CRC.
-func recordLen(header []byte) (int, uint32, error) {
+// recordLen reads the length of a record's body from its header.
+func recordLen(header []byte) (int, error) {
 	n := binary.LittleEndian.Uint32(header)
 	if n == 0 || n > maxRecordBody {
-		return 0, 0, fmt.Errorf("%w: body length %d", errCorruptRecord, n)
+		return 0, fmt.Errorf("%w: body length %d", errCorruptRecord, n)
 	}
-	return int(n), binary.LittleEndian.Uint32(header[4:]), nil
+	return int(n), nil
 }
+
+// putKeyAt is where the key starts in a record of one put whose key has
+// klen bytes: after the header, the op count, the kind, the partition and
+// the key's length.
+func putKeyAt(klen int) int { return recordHeader + 1 + 1 + 4 + uvarintLen(uint64(klen)) }
 
 // decodeBody checks a record's body against its CRC and calls fn for each
 // operation; offsets in logOp.keyAt count from the record's start.

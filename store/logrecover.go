@@ -99,7 +99,7 @@ func (s *logStore) replay(id uint64, last bool) (*segment, error) {
 			err = decodeBody(body, crcOf(header[:]), func(o logOp) { s.index.apply(o, seg, at) })
 		}
 		if err != nil {
-			if !last || !s.isTail(f, at, err, len(body)) {
+			if !last || !isTail(f, at, err, len(body)) {
 				seg.release()
 				return nil, fmt.Errorf("segment %s at offset %d: %w", filepath.Base(path), at, err)
 			}
@@ -118,7 +118,7 @@ func (s *logStore) replay(id uint64, last bool) (*segment, error) {
 // isTail reports whether err, met reading the record at offset at of a
 // segment's file, is the unfinished or damaged last record that a crash
 // leaves, rather than damage before other records.
-func (s *logStore) isTail(f *os.File, at int64, err error, bodyLen int) bool {
+func isTail(f *os.File, at int64, err error, bodyLen int) bool {
 	if errors.Is(err, errShortRecord) {
 		return true
 	}
@@ -132,13 +132,15 @@ func (s *logStore) isTail(f *os.File, at int64, err error, bodyLen int) bool {
 // readRecord reads one record's header and body; io.EOF means the segment
 // ended between records.
 func readRecord(r *bufio.Reader, header []byte, body *[]byte) error {
+	// Until a length is read, the body is empty, not the last record's.
+	*body = (*body)[:0]
 	if _, err := io.ReadFull(r, header); err != nil {
 		if err == io.EOF {
 			return io.EOF
 		}
 		return errShortRecord
 	}
-	n, _, err := recordLen(header)
+	n, err := recordLen(header)
 	if err != nil {
 		return err
 	}
