@@ -142,38 +142,43 @@ func (s *logStore) Apply(b *Batch) error {
 	if len(b.ops) == 0 {
 		return nil
 	}
-	seg, end, err := s.applyLocked(b)
-	if err != nil || !s.sync {
-		return err
-	}
-	defer seg.release()
-	if err := s.syncSegment(seg, end); err != nil {
+	err := s.write(func(dst []byte) []byte { return appendRecord(dst, b.ops) })
+	if err != nil {
 		return fmt.Errorf("store: apply batch of %d ops: %w", len(b.ops), err)
 	}
 	return nil
 }
 
-// applyLocked appends b's record and indexes it. With Sync it returns the
+// write appends the record encode builds and indexes it as recovery would;
+// with Sync it returns once the record is on disk.
+func (s *logStore) write(encode func(dst []byte) []byte) error {
+	seg, end, err := s.writeLocked(encode)
+	if err != nil || !s.sync {
+		return err
+	}
+	defer seg.release()
+	return s.syncSegment(seg, end)
+}
+
+// writeLocked appends and indexes the record. With Sync it returns the
 // segment written, referenced, and the offset the record ends at, which
-// the caller must sync before the batch is applied.
-func (s *logStore) applyLocked(b *Batch) (*segment, int64, error) {
+// the caller must sync before the record counts as written.
+func (s *logStore) writeLocked(encode func(dst []byte) []byte) (*segment, int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.buf = appendRecord(s.buf[:0], b.ops)
+	s.buf = encode(s.buf[:0])
+	defer s.trimBuffer()
 	if n := len(s.buf) - recordHeader; n > maxRecordBody {
-		s.trimBuffer()
-		return nil, 0, fmt.Errorf("store: apply batch of %d ops: %d bytes, over the %d one batch may take", len(b.ops), n, maxRecordBody)
+		return nil, 0, fmt.Errorf("%d bytes, over the %d one record may take", n, maxRecordBody)
 	}
 	at, err := s.appendLocked(s.buf)
 	if err != nil {
-		return nil, 0, fmt.Errorf("store: apply batch of %d ops: %w", len(b.ops), err)
+		return nil, 0, err
 	}
-	// The record is in the file: index it as recovery would.
 	seg := s.active()
 	if err := decodeOps(s.buf[recordHeader:], func(o logOp) { s.index.apply(o, seg, at) }); err != nil {
 		panic(fmt.Sprintf("store: a record just encoded does not decode: %v", err))
 	}
-	s.trimBuffer()
 	end := seg.size
 	if s.sync {
 		seg.acquire()
@@ -223,14 +228,10 @@ func (s *logStore) DropPartition(partition uint32) error {
 		return err
 	}
 	defer s.gate.leave()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.buf = appendDropRecord(s.buf[:0], partition)
-	if _, err := s.appendLocked(s.buf); err != nil {
+	if err := s.write(func(dst []byte) []byte { return appendDropRecord(dst, partition) }); err != nil {
 		return fmt.Errorf("store: drop partition %d: %w", partition, err)
 	}
-	s.index.drop(partition)
-	return s.afterAppendLocked()
+	return nil
 }
 
 // appendLocked writes a record at the end of the active segment and
