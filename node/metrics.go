@@ -97,6 +97,10 @@ func newMetrics(n *Node) *metrics {
 			func() uint64 { return uint64(ls.LogStats().Merges) })
 		counter("dynamo_store_merge_failures_total", "Merges of the log store's segments that failed (retried after 10 s).",
 			func() uint64 { return uint64(ls.LogStats().MergeFailures) })
+		counter("dynamo_store_appended_bytes_total", "Bytes of records writes appended to the log store.",
+			func() uint64 { return uint64(ls.LogStats().AppendedBytes) })
+		counter("dynamo_store_merge_copied_bytes_total", "Bytes of live records merges copied; against the appended bytes, what merging adds to each byte written.",
+			func() uint64 { return uint64(ls.LogStats().CopiedBytes) })
 	}
 	return m
 }

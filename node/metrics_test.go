@@ -148,4 +148,10 @@ func TestMetricsShowTheLogStoreOnDisk(t *testing.T) {
 	if _, ok := m["dynamo_store_merges_total"]; !ok {
 		t.Error("no dynamo_store_merges_total")
 	}
+	if m["dynamo_store_appended_bytes_total"] < 1000 {
+		t.Errorf("dynamo_store_appended_bytes_total %v after a 1000-byte write", m["dynamo_store_appended_bytes_total"])
+	}
+	if _, ok := m["dynamo_store_merge_copied_bytes_total"]; !ok {
+		t.Error("no dynamo_store_merge_copied_bytes_total")
+	}
 }

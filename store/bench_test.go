@@ -83,6 +83,11 @@ func benchRewrite(b *testing.B, open func(testing.TB, Options) Store, size int) 
 		b.ReportMetric(float64((end-start).Microseconds())/float64(n), "cpu-µs/op")
 	}
 	b.ReportMetric(float64(longest.Microseconds())/1000, "max-ms")
+	if ls, ok := s.(LogStatser); ok {
+		if st := ls.LogStats(); st.AppendedBytes > 0 {
+			b.ReportMetric(float64(st.CopiedBytes)/float64(st.AppendedBytes), "merge-copied/written")
+		}
+	}
 }
 
 func BenchmarkGet(b *testing.B) {

@@ -32,8 +32,8 @@ const (
 	// defaultSegmentBytes is the size at which a new segment starts.
 	defaultSegmentBytes = 64 << 20
 	// defaultMergeMin is how many dead bytes (values overwritten or
-	// deleted, tombstones) the segments must hold before a merge, which
-	// also waits until they outweigh the live ones.
+	// deleted, tombstones) the sealed segments must hold before a merge,
+	// which also waits until they outweigh the live ones.
 	defaultMergeMin = 64 << 20
 )
 
@@ -57,6 +57,8 @@ type logStore struct {
 	syncMu        sync.Mutex // one fsync of the active segment at a time, with Sync
 	merging       atomic.Bool
 	merged        atomic.Int64 // merges done, for tests and stats
+	appended      atomic.Int64 // bytes of records Apply and DropPartition wrote
+	copied        atomic.Int64 // bytes of records merges wrote
 	mergeFailures atomic.Int64
 	// mergeErr is the last merge's failure, until one succeeds.
 	mergeErr atomic.Pointer[mergeFailure]
@@ -252,6 +254,7 @@ func (s *logStore) appendLocked(rec []byte) (int64, error) {
 	}
 	seg.size += int64(len(rec))
 	s.total += int64(len(rec))
+	s.appended.Add(int64(len(rec)))
 	return at, nil
 }
 
@@ -272,7 +275,7 @@ func (s *logStore) afterAppendLocked() error {
 			return err
 		}
 	}
-	if dead := s.total - s.index.live; dead >= s.mergeMin && dead > s.index.live && s.mayMerge() && s.merging.CompareAndSwap(false, true) {
+	if s.mergeDueLocked() && s.mayMerge() && s.merging.CompareAndSwap(false, true) {
 		s.merges.Add(1)
 		go s.merge()
 	}

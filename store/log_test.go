@@ -63,6 +63,7 @@ func TestLogMatchesModelAcrossReopensAndMerges(t *testing.T) {
 		}
 		if step%50 == 0 {
 			sameState(t, step, s, model)
+			sameLiveBytes(t, step, s)
 		}
 	}
 	sameState(t, -1, s, model)
@@ -78,6 +79,25 @@ func TestLogMatchesModelAcrossReopensAndMerges(t *testing.T) {
 	waitMerges(s)
 	if n := segmentFiles(t, dir); len(n) > 12 {
 		t.Errorf("%d segment files after the run: merges do not keep up (%v)", len(n), n)
+	}
+}
+
+// sameLiveBytes checks each segment's count of live bytes, which decides
+// merges, against the index.
+func sameLiveBytes(t *testing.T, step int, s *logStore) {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	want := map[*segment]int64{}
+	for _, p := range s.index.parts {
+		for _, e := range p.locs {
+			want[e.loc.seg] += e.loc.footprint()
+		}
+	}
+	for _, seg := range s.segs {
+		if seg.live != want[seg] {
+			t.Fatalf("step %d: segment %x counts %d live bytes, its index entries %d", step, seg.id, seg.live, want[seg])
+		}
 	}
 }
 
@@ -258,6 +278,41 @@ func TestLogRecoveryAfterAnInterruptedMerge(t *testing.T) {
 			t.Errorf("recovery kept %s, which the merge replaced", f)
 		}
 	}
+}
+
+// A merge copies the sealed segments only: the active one, which holds
+// the newest values, stays as it is.
+func TestLogMergeLeavesTheActiveSegment(t *testing.T) {
+	s, err := openLog(Options{Dir: t.TempDir()}, 4<<10, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := range 400 {
+		put(t, s, 2, fmt.Sprintf("k%02d", i%20), fmt.Sprintf("value-%d", i))
+	}
+	act, size := s.active(), s.active().size
+	if size == 0 || len(s.segs) < 3 {
+		t.Fatalf("%d segments, %d bytes in the active one: the test needs sealed ones and a used active one", len(s.segs), size)
+	}
+	if err := s.mergeOnce(); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.segs) != 2 || s.segs[1] != act || act.size != size || s.segs[0].id%2 != 1 {
+		t.Fatalf("after a merge: segments %v, active %x of %d bytes; want one merged segment and the active one unchanged", ids(s.segs), act.id, act.size)
+	}
+	sameLiveBytes(t, -1, s)
+	for i := range 20 {
+		wantValue(t, s, 2, fmt.Sprintf("k%02d", i), fmt.Sprintf("value-%d", 380+i))
+	}
+}
+
+func ids(segs []*segment) []string {
+	var out []string
+	for _, seg := range segs {
+		out = append(out, fmt.Sprintf("%x", seg.id))
+	}
+	return out
 }
 
 // Writes and reads go on while a merge copies: a key overwritten meanwhile

@@ -17,6 +17,9 @@ type segment struct {
 	path string
 	f    *os.File
 	size int64 // bytes of whole records; under the store's lock
+	// live is the footprint of the index's entries that point into the
+	// segment; under the store's lock.
+	live int64
 	// synced is how much of the file is known to be on disk.
 	synced atomic.Int64
 	// refs counts a reference held while the segment is in the store's
@@ -117,6 +120,7 @@ func (ix *logIndex) put(partition uint32, key []byte, loc logLoc, vlen int) {
 	e.loc, e.vlen = loc, vlen
 	p.bytes += int64(len(e.key) + vlen)
 	ix.live += loc.footprint()
+	loc.seg.live += loc.footprint()
 }
 
 func (ix *logIndex) remove(partition uint32, key []byte) {
@@ -141,6 +145,7 @@ func (ix *logIndex) drop(partition uint32) {
 	}
 	for _, e := range p.locs {
 		ix.live -= e.loc.footprint()
+		e.loc.seg.live -= e.loc.footprint()
 	}
 	delete(ix.parts, partition)
 }
@@ -148,6 +153,7 @@ func (ix *logIndex) drop(partition uint32) {
 func (ix *logIndex) forget(p *logPartition, e logEntry) {
 	p.bytes -= int64(len(e.key) + e.vlen)
 	ix.live -= e.loc.footprint()
+	e.loc.seg.live -= e.loc.footprint()
 }
 
 // apply indexes one decoded operation of a record at recordAt in seg.

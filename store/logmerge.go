@@ -9,16 +9,18 @@ import (
 	"time"
 )
 
-// Merge: the log store's only background work. Once the segments' dead
-// bytes (overwritten and deleted values, tombstones) pass both mergeMin
-// and the live bytes, a merge starts a new active segment, copies the live
-// values of every older segment into one new segment, and removes the old
-// ones. The new segment's id is one above the highest it replaces, below
-// the active one, so that replaying in id order still ends with the
-// newest writes; recovery treats it as replacing every segment below it
-// (see logrecover.go), so a crash at any point of a merge loses nothing.
-// Writes and reads go on meanwhile: a value overwritten while it was being
-// copied keeps its newer place.
+// Merge: the log store's only background work. Once the sealed segments
+// (all but the active one) hold more dead bytes (overwritten and deleted
+// values, tombstones) than both mergeMin and their live bytes, a merge
+// copies their live values into one new segment and removes them. The
+// active segment is left out: where keys are rewritten it holds most of
+// the live values, which later writes would soon make dead, so copying
+// them would be wasted. The new segment's id is one above the highest it
+// replaces, below the active one, so that replaying in id order still
+// ends with the newest writes; recovery treats it as replacing every
+// segment below it (see logrecover.go), so a crash at any point of a
+// merge loses nothing. Writes and reads go on meanwhile: a value
+// overwritten while it was being copied keeps its newer place.
 
 // move is one live value a merge copies.
 type move struct {
@@ -31,7 +33,7 @@ func (s *logStore) merge() {
 	defer s.merges.Done()
 	defer s.merging.Store(false)
 	// A failed merge (a full disk, say) leaves the store as it was, and
-	// the next one waits a while: each attempt starts a segment.
+	// the next one waits a while: each attempt writes until it fails.
 	if err := s.mergeOnce(); err != nil {
 		s.mergeFailures.Add(1)
 		s.mergeErr.Store(&mergeFailure{err: err, retryAt: time.Now().Add(mergeRetry)})
@@ -48,6 +50,26 @@ type mergeFailure struct {
 	retryAt time.Time
 }
 
+// mergeableLocked reports whether the sealed segments can be merged: the
+// newest of them must have been written by Apply (an even id), so that the
+// id above it is free for the merged segment.
+func (s *logStore) mergeableLocked() bool {
+	n := len(s.segs)
+	return n >= 2 && s.segs[n-2].id%2 == 0
+}
+
+// mergeDueLocked reports whether the sealed segments are dead enough to
+// merge.
+func (s *logStore) mergeDueLocked() bool {
+	if !s.mergeableLocked() {
+		return false
+	}
+	act := s.active()
+	live := s.index.live - act.live
+	dead := s.total - act.size - live
+	return dead >= s.mergeMin && dead > live
+}
+
 // mayMerge reports whether a merge may start now.
 func (s *logStore) mayMerge() bool {
 	f := s.mergeErr.Load()
@@ -56,16 +78,16 @@ func (s *logStore) mayMerge() bool {
 
 func (s *logStore) mergeOnce() error {
 	s.mu.Lock()
-	if err := s.rotateLocked(); err != nil {
+	if !s.mergeableLocked() {
 		s.mu.Unlock()
-		return err
+		return nil
 	}
 	inputs := append([]*segment(nil), s.segs[:len(s.segs)-1]...)
-	activeID := s.active().id
+	last := inputs[len(inputs)-1].id
 	var moves []move
 	for partition, p := range s.index.parts {
 		for _, e := range p.locs {
-			if e.loc.seg.id < activeID {
+			if e.loc.seg.id <= last {
 				e.loc.seg.acquire()
 				moves = append(moves, move{partition: partition, key: e.key, from: e.loc})
 			}
@@ -78,7 +100,7 @@ func (s *logStore) mergeOnce() error {
 		}
 	}()
 
-	id := inputs[len(inputs)-1].id + 1
+	id := last + 1
 	out, err := s.writeMerged(id, moves)
 	if err != nil {
 		return err
@@ -93,6 +115,8 @@ func (s *logStore) mergeOnce() error {
 		if p := s.index.parts[m.partition]; p != nil {
 			if e := p.locs[m.key]; e != nil && e.loc == m.from {
 				e.loc = m.to
+				m.from.seg.live -= m.from.footprint()
+				out.live += m.to.footprint()
 			}
 		}
 	}
@@ -157,5 +181,6 @@ func (s *logStore) writeMerged(id uint64, moves []move) (*segment, error) {
 	}
 	seg.size = at
 	seg.refs.Store(1)
+	s.copied.Add(at)
 	return seg, nil
 }

@@ -95,6 +95,10 @@ type LogStats struct {
 	LiveBytes     int64 // of which the index still points at
 	Merges        int64
 	MergeFailures int64
+	// AppendedBytes is what writes appended since the store opened,
+	// CopiedBytes what merges copied: their ratio is what merging adds
+	// to every byte written.
+	AppendedBytes, CopiedBytes int64
 	// MergeErr is the last merge's failure, until one succeeds.
 	MergeErr string
 }
@@ -109,6 +113,7 @@ func (s *logStore) LogStats() LogStats {
 	st := LogStats{Segments: len(s.segs), DiskBytes: s.total, LiveBytes: s.index.live}
 	s.mu.RUnlock()
 	st.Merges, st.MergeFailures = s.merged.Load(), s.mergeFailures.Load()
+	st.AppendedBytes, st.CopiedBytes = s.appended.Load(), s.copied.Load()
 	if f := s.mergeErr.Load(); f != nil {
 		st.MergeErr = f.err.Error()
 	}
