@@ -50,6 +50,7 @@ type logStore struct {
 	segs   []*segment // ascending ids; the last is active
 	total  int64      // bytes of records in segs
 	buf    []byte     // the record being appended
+	keyAt  []int      // where its keys start
 	failed error      // a write that could not be undone: no more writes
 	// started is how far the active segment's writeback was started.
 	started int64
@@ -144,17 +145,17 @@ func (s *logStore) Apply(b *Batch) error {
 	if len(b.ops) == 0 {
 		return nil
 	}
-	err := s.write(func(dst []byte) []byte { return appendRecord(dst, b.ops) })
+	err := s.write(b.ops)
 	if err != nil {
 		return fmt.Errorf("store: apply batch of %d ops: %w", len(b.ops), err)
 	}
 	return nil
 }
 
-// write appends the record encode builds and indexes it as recovery would;
-// with Sync it returns once the record is on disk.
-func (s *logStore) write(encode func(dst []byte) []byte) error {
-	seg, end, err := s.writeLocked(encode)
+// write appends the record of ops and indexes it as recovery would; with
+// Sync it returns once the record is on disk.
+func (s *logStore) write(ops []op) error {
+	seg, end, err := s.writeLocked(ops)
 	if err != nil || !s.sync {
 		return err
 	}
@@ -165,10 +166,10 @@ func (s *logStore) write(encode func(dst []byte) []byte) error {
 // writeLocked appends and indexes the record. With Sync it returns the
 // segment written, referenced, and the offset the record ends at, which
 // the caller must sync before the record counts as written.
-func (s *logStore) writeLocked(encode func(dst []byte) []byte) (*segment, int64, error) {
+func (s *logStore) writeLocked(ops []op) (*segment, int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.buf = encode(s.buf[:0])
+	s.buf, s.keyAt = appendRecordAt(s.buf[:0], ops, s.keyAt[:0])
 	defer s.trimBuffer()
 	if n := len(s.buf) - recordHeader; n > maxRecordBody {
 		return nil, 0, fmt.Errorf("%d bytes, over the %d one record may take", n, maxRecordBody)
@@ -178,8 +179,8 @@ func (s *logStore) writeLocked(encode func(dst []byte) []byte) (*segment, int64,
 		return nil, 0, err
 	}
 	seg := s.active()
-	if err := decodeOps(s.buf[recordHeader:], func(o logOp) { s.index.apply(o, seg, at) }); err != nil {
-		panic(fmt.Sprintf("store: a record just encoded does not decode: %v", err))
+	for i, o := range ops {
+		s.index.apply(logOp{kind: o.kind, partition: o.partition, key: o.key, value: o.value, keyAt: s.keyAt[i]}, seg, at)
 	}
 	end := seg.size
 	if s.sync {
@@ -230,7 +231,7 @@ func (s *logStore) DropPartition(partition uint32) error {
 		return err
 	}
 	defer s.gate.leave()
-	if err := s.write(func(dst []byte) []byte { return appendDropRecord(dst, partition) }); err != nil {
+	if err := s.write([]op{{kind: logOpDrop, partition: partition}}); err != nil {
 		return fmt.Errorf("store: drop partition %d: %w", partition, err)
 	}
 	return nil

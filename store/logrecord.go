@@ -55,6 +55,14 @@ type logOp struct {
 
 // appendRecord appends the record of ops to dst.
 func appendRecord(dst []byte, ops []op) []byte {
+	dst, _ = appendRecordAt(dst, ops, nil)
+	return dst
+}
+
+// appendRecordAt appends the record of ops to dst, and to keyAt where each
+// op's key starts, counted from the record's start: what the index needs,
+// so that a record just written is indexed without parsing it again.
+func appendRecordAt(dst []byte, ops []op, keyAt []int) ([]byte, []int) {
 	start := len(dst)
 	dst = append(dst, make([]byte, recordHeader)...)
 	dst = binary.AppendUvarint(dst, uint64(len(ops)))
@@ -62,24 +70,20 @@ func appendRecord(dst []byte, ops []op) []byte {
 		dst = append(dst, byte(o.kind))
 		dst = binary.LittleEndian.AppendUint32(dst, o.partition)
 		dst = binary.AppendUvarint(dst, uint64(len(o.key)))
-		keyAt := len(dst)
+		at := len(dst)
+		keyAt = append(keyAt, at-start)
 		dst = append(dst, o.key...)
 		if o.kind == opPut {
 			dst = binary.AppendUvarint(dst, uint64(len(o.value)))
 			dst = append(dst, o.value...)
-			c := crc32.Update(crc32.Update(0, crcTable, dst[keyAt:keyAt+len(o.key)]), crcTable, o.value)
+			c := crc32.Update(crc32.Update(0, crcTable, dst[at:at+len(o.key)]), crcTable, o.value)
 			dst = binary.LittleEndian.AppendUint32(dst, c)
 		}
 	}
 	body := dst[start+recordHeader:]
 	binary.LittleEndian.PutUint32(dst[start:], uint32(len(body)))
 	binary.LittleEndian.PutUint32(dst[start+4:], crc32.Checksum(body, crcTable))
-	return dst
-}
-
-// appendDropRecord appends a record that drops partition.
-func appendDropRecord(dst []byte, partition uint32) []byte {
-	return appendRecord(dst, []op{{kind: logOpDrop, partition: partition, key: nil}})
+	return dst, keyAt
 }
 
 // recordLen reads the length of a record's body from its header.
