@@ -112,3 +112,28 @@ func copyStore(t *testing.T, st store.Store) store.Store {
 	}
 	return out
 }
+
+// A writer that writes a key again and again with its puts' reply
+// contexts, beside another client's write it never saw, replaces its own
+// earlier writes and keeps the other's: the reply names its new version
+// alone when the clock cannot cover it without covering the other write.
+func TestCoordinatorWriterReplacesItsOwnWritesBesideOthers(t *testing.T) {
+	tc := newTestCluster(t, clusterSpec{})
+	first := tc.put(0, "k", "a0", nil)
+	if first.Status != messages.StatusOK {
+		t.Fatalf("put a0: %d %s", first.Status, first.Err)
+	}
+	if other := tc.put(0, "k", "b0", nil); other.Status != messages.StatusOK { // unseen by the writer
+		t.Fatalf("put b0: %d %s", other.Status, other.Err)
+	}
+	reply := first
+	for i := 1; i <= 3; i++ {
+		reply = tc.putMsg(0, &messages.ClientPut{Key: []byte("k"), Value: []byte("a" + strconv.Itoa(i)), Context: reply.Context, Also: reply.Also})
+		if reply.Status != messages.StatusOK {
+			t.Fatalf("put a%d: %d %s", i, reply.Status, reply.Err)
+		}
+	}
+	if vs := sortedValues(tc.readAll(0, "k")); !slices.Equal(vs, []string{"a3", "b0"}) {
+		t.Fatalf("the key holds %v; want the writer's last write beside the other's, [a3 b0]", vs)
+	}
+}

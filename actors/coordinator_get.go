@@ -87,7 +87,7 @@ func (co *Coordinator) replicaGetReply(c *actor.Context, m *messages.ReplicaGetR
 // getReply answers the client, refusing (413) an answer that cannot
 // travel in one frame to a client on another process.
 func (co *Coordinator) getReply(c *actor.Context, r *request, a protocol.GetReply) {
-	reply := &messages.ClientGetReply{Status: a.Status, Err: a.Err, Values: a.Values, Context: a.Context}
+	reply := &messages.ClientGetReply{Status: a.Status, Err: a.Err, Values: a.Values, Context: a.Context, Also: a.Also}
 	if a.Status == messages.StatusUnavailable {
 		co.stats.Unavailable++
 		co.debug(r).Str("err", a.Err).Msg("coordinator: get unavailable")
@@ -110,6 +110,9 @@ func replyBytes(m *messages.ClientGetReply) int {
 	}
 	for _, e := range m.Context {
 		n += len(e.Node) + 24
+	}
+	for _, d := range m.Also {
+		n += len(d.Node) + 24
 	}
 	return n
 }

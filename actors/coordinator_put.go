@@ -35,7 +35,11 @@ func (co *Coordinator) clientPut(c *actor.Context, m *messages.ClientPut) {
 		co.reject(c, messages.StatusBadRequest, "malformed context: "+err.Error(), true)
 		return
 	}
-	if m.Delete && len(m.Context) == 0 {
+	if err := m.Also.Validate(); err != nil {
+		co.reject(c, messages.StatusBadRequest, "malformed context: "+err.Error(), true)
+		return
+	}
+	if m.Delete && len(m.Context) == 0 && len(m.Also) == 0 {
 		co.reject(c, messages.StatusBadRequest, "delete needs the context of a read", true)
 		return
 	}
@@ -98,7 +102,7 @@ func (co *Coordinator) coordinatePut(c *actor.Context, client *actor.PID, m *mes
 // make and store the version.
 func (co *Coordinator) writeLocal(c *actor.Context, r *request, a protocol.WriteLocal) {
 	msg := &messages.CoordinatePut{ReqID: r.id, Partition: r.partition, Key: r.key, Value: r.msg.Value,
-		Delete: r.msg.Delete, Context: r.msg.Context, Home: a.Home}
+		Delete: r.msg.Delete, Context: r.msg.Context, Also: r.msg.Also, Home: a.Home}
 	if a.Home == "" {
 		c.Send(co.vnodePID(co.selfAdr, r.partition), msg)
 		return
@@ -137,7 +141,7 @@ func (co *Coordinator) putReply(c *actor.Context, r *request, a protocol.PutRepl
 			e.Str("err", a.Err).Bool("unknown", a.Unknown).Msg("coordinator: put unavailable")
 		}
 	}
-	co.reply(c, r, &messages.ClientPutReply{Status: a.Status, Err: a.Err, Context: a.Context, Unknown: a.Unknown})
+	co.reply(c, r, &messages.ClientPutReply{Status: a.Status, Err: a.Err, Context: a.Context, Also: a.Also, Unknown: a.Unknown})
 }
 
 func (co *Coordinator) coordinatePutDone(c *actor.Context, m *messages.CoordinatePutDone) {
@@ -147,7 +151,7 @@ func (co *Coordinator) coordinatePutDone(c *actor.Context, m *messages.Coordinat
 		co.replicateLate(c, m)
 		return
 	}
-	co.run(c, r, r.put.Local(protocol.LocalResult{Set: replicaSet(m), Reply: m.Reply, Err: m.Err,
+	co.run(c, r, r.put.Local(protocol.LocalResult{Set: replicaSet(m), Reply: m.Reply, ReplyAlso: m.ReplyAlso, Err: m.Err,
 		Status: m.Status, MaybeStored: m.MaybeStored}))
 }
 

@@ -292,8 +292,9 @@ func (h *Hints) store(home string, p uint32, key []byte, rec hintRecord, next ve
 
 // coordinate makes and keeps a new version as a stand-in for m.Home: no
 // home node of the key is up, so the first stand-in coordinates the
-// write. Its reply context is the client's own: the buffer cannot vouch
-// that it knows every version this node wrote for the key.
+// write. Its reply context is the client's own with the new version named
+// alone (version.OwnReplyContext): the buffer cannot vouch that it knows
+// every version this node wrote for the key.
 func (h *Hints) coordinate(m *messages.CoordinatePut) *messages.CoordinatePutDone {
 	done := &messages.CoordinatePutDone{ReqID: m.ReqID, Node: h.cfg.Node, Partition: m.Partition, Key: m.Key}
 	k := hintKey(m.Home, m.Partition, m.Key)
@@ -302,13 +303,14 @@ func (h *Hints) coordinate(m *messages.CoordinatePut) *messages.CoordinatePutDon
 		done.Err = err.Error()
 		return done
 	}
-	ver := h.cfg.Dots.NewVersion(rec.set, m.Context, m.Value, m.Delete, h.cfg.Now(), 0)
+	ver := h.cfg.Dots.NewVersion(rec.set, m.Context, m.Also, m.Value, m.Delete, h.cfg.Now(), 0)
 	next, maybe, err := h.store(m.Home, m.Partition, m.Key, rec, rec.set.Add(ver))
 	if err != nil {
 		done.Err, done.MaybeStored = err.Error(), maybe
 		return done
 	}
-	done.Version, done.Set, done.Reply = ver, next, ver.Context.Clone()
+	done.Version, done.Set = ver, next
+	done.Reply, done.ReplyAlso = version.OwnReplyContext(ver)
 	return done
 }
 

@@ -239,7 +239,7 @@ func (v *Vnode) coordinatePut(m *messages.CoordinatePut) *messages.CoordinatePut
 		return done
 	}
 	local := held.set
-	ver := v.cfg.Dots.NewVersion(local, m.Context, m.Value, m.Delete, v.cfg.Now(), v.cfg.MaxClockEntries)
+	ver := v.cfg.Dots.NewVersion(local, m.Context, m.Also, m.Value, m.Delete, v.cfg.Now(), v.cfg.MaxClockEntries)
 	next := local.Add(ver)
 	raw := v.encode(next)
 	if v.cfg.MaxSetBytes > 0 && len(raw) > v.cfg.MaxSetBytes {
@@ -258,9 +258,9 @@ func (v *Vnode) coordinatePut(m *messages.CoordinatePut) *messages.CoordinatePut
 	}
 	done.Version, done.Set = ver, next
 	if v.lostHistory {
-		done.Reply = ver.Context.Clone()
+		done.Reply, done.ReplyAlso = version.OwnReplyContext(ver)
 	} else {
-		done.Reply = version.ReplyContext(ver, local)
+		done.Reply, done.ReplyAlso = version.ReplyContext(ver, local)
 	}
 	return done
 }

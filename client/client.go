@@ -381,9 +381,9 @@ func (c *Client) checkWrite(key, value []byte, opt PutOptions, del bool) (*write
 	if err := c.checkQuorum("pw", opt.PW); err != nil {
 		return nil, err
 	}
-	clock, err := version.DecodeContext(opt.Context)
+	clock, also, err := version.DecodeContext(opt.Context)
 	if err != nil {
 		return nil, fmt.Errorf("client: context: %w", err)
 	}
-	return &write{key: key, value: value, context: opt.Context, clock: clock, del: del, w: opt.W, pw: opt.PW}, nil
+	return &write{key: key, value: value, context: opt.Context, clock: clock, also: also, del: del, w: opt.W, pw: opt.PW}, nil
 }

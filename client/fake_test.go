@@ -273,7 +273,7 @@ func (nd *fakeNode) kv(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	ctx, err := version.DecodeContext(r.Header.Get(api.ContextHeader))
+	ctx, _, err := version.DecodeContext(r.Header.Get(api.ContextHeader))
 	if err != nil {
 		writeJSONReply(w, http.StatusBadRequest, api.Error{Error: err.Error()})
 		return
@@ -282,7 +282,7 @@ func (nd *fakeNode) kv(w http.ResponseWriter, r *http.Request) {
 	case http.MethodGet:
 		vs, c := nd.fc.read(key)
 		if len(c) > 0 {
-			w.Header().Set(api.ContextHeader, version.EncodeContext(c))
+			w.Header().Set(api.ContextHeader, version.EncodeContext(c, nil))
 		}
 		switch len(vs) {
 		case 0:
@@ -291,7 +291,7 @@ func (nd *fakeNode) kv(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/octet-stream")
 			_, _ = w.Write(vs[0])
 		default:
-			writeJSONReply(w, http.StatusMultipleChoices, api.Siblings{Context: version.EncodeContext(c), Siblings: vs})
+			writeJSONReply(w, http.StatusMultipleChoices, api.Siblings{Context: version.EncodeContext(c, nil), Siblings: vs})
 		}
 	case http.MethodPut, http.MethodDelete:
 		del := r.Method == http.MethodDelete
@@ -301,7 +301,7 @@ func (nd *fakeNode) kv(w http.ResponseWriter, r *http.Request) {
 			writeJSONReply(w, code, api.Error{Error: msg})
 			return
 		}
-		w.Header().Set(api.ContextHeader, version.EncodeContext(c))
+		w.Header().Set(api.ContextHeader, version.EncodeContext(c, nil))
 		if del {
 			w.WriteHeader(http.StatusNoContent)
 		}

@@ -160,11 +160,14 @@ func (n *native) put(ctx context.Context, m *member, b budget, w *write) (string
 	for _, e := range w.clock {
 		size += len(e.Node) + 16
 	}
+	for _, d := range w.also {
+		size += len(d.Node) + 16
+	}
 	if size > maxFrame {
 		return "", fmt.Errorf("client: key and value of %d bytes are over the native protocol's limit of %d; use HTTP mode",
 			len(w.key)+len(w.value), maxFrame-frameOverhead)
 	}
-	msg := &messages.ClientPut{Key: w.key, Value: w.value, Context: w.clock, Delete: w.del, W: w.w, PW: w.pw}
+	msg := &messages.ClientPut{Key: w.key, Value: w.value, Context: w.clock, Also: w.also, Delete: w.del, W: w.w, PW: w.pw}
 	res, err := n.request(ctx, m, b, w.key, msg, true)
 	if err != nil {
 		return "", err
@@ -179,7 +182,7 @@ func (n *native) put(ctx context.Context, m *member, b budget, w *write) (string
 		err.Unknown = reply.Unknown
 		return "", err
 	}
-	return version.EncodeContext(reply.Context), nil
+	return version.EncodeContext(reply.Context, reply.Also), nil
 }
 
 func (n *native) get(ctx context.Context, m *member, b budget, key []byte, opt GetOptions) (Result, error) {
@@ -194,9 +197,9 @@ func (n *native) get(ctx context.Context, m *member, b budget, key []byte, opt G
 	n.seen(reply.Ring)
 	switch reply.Status {
 	case messages.StatusOK:
-		return Result{Found: len(reply.Values) > 0, Values: reply.Values, Context: version.EncodeContext(reply.Context)}, nil
+		return Result{Found: len(reply.Values) > 0, Values: reply.Values, Context: version.EncodeContext(reply.Context, reply.Also)}, nil
 	case messages.StatusNotFound:
-		return Result{Context: version.EncodeContext(reply.Context)}, nil
+		return Result{Context: version.EncodeContext(reply.Context, reply.Also)}, nil
 	}
 	return Result{}, statusError(reply.Status, reply.Err)
 }

@@ -14,7 +14,7 @@ import (
 // sent to another, or it could be applied twice and make a sibling.
 
 // someContext is a valid context for deletes of keys the test never read.
-var someContext = version.EncodeContext(fakeContext(1))
+var someContext = version.EncodeContext(fakeContext(1), nil)
 
 // writeOnce runs a put, then a delete, of key and checks that each fails
 // with ErrOutcomeUnknown after reaching only the primary.

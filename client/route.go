@@ -58,6 +58,7 @@ type write struct {
 	key, value []byte
 	context    string
 	clock      version.Clock // context, decoded
+	also       version.Dots  // with the single events beyond the clock
 	del        bool
 	w, pw      int
 }

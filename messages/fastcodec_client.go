@@ -2,16 +2,18 @@ package messages
 
 import (
 	"github.com/dynamokv/dynamo/internal/mpbuf"
+	"github.com/dynamokv/dynamo/version"
 )
 
 // Hand-written codecs of the messages between clients and coordinators
 // (see fastcodec_fields.go).
 
 func (m *ClientPut) appendBody(dst []byte) []byte {
-	dst = mpbuf.AppendMapLen(dst, 9)
+	dst = mpbuf.AppendMapLen(dst, 9+nonEmpty(m.Also))
 	dst = mpbuf.AppendBytes(appendKey(dst, "k"), m.Key)
 	dst = mpbuf.AppendBytes(appendKey(dst, "v"), m.Value)
 	dst = m.Context.AppendMsgpack(appendKey(dst, "c"))
+	dst = appendAlso(dst, "a", m.Also)
 	dst = mpbuf.AppendBool(appendKey(dst, "d"), m.Delete)
 	dst = mpbuf.AppendInt(appendKey(dst, "w"), int64(m.W))
 	dst = mpbuf.AppendInt(appendKey(dst, "pw"), int64(m.PW))
@@ -31,6 +33,8 @@ func (m *ClientPut) decodeFrom(r *mpbuf.Reader) error {
 			m.Value, err = r.Bytes()
 		case "c":
 			err = m.Context.DecodeFrom(r)
+		case "a":
+			err = m.Also.DecodeFrom(r)
 		case "d":
 			m.Delete, err = r.Bool()
 		case "w":
@@ -51,7 +55,7 @@ func (m *ClientPut) decodeFrom(r *mpbuf.Reader) error {
 }
 
 func (m *ClientPutReply) appendBody(dst []byte) []byte {
-	fields := 4
+	fields := 4 + nonEmpty(m.Also)
 	if m.Ring != 0 {
 		fields++
 	}
@@ -59,6 +63,7 @@ func (m *ClientPutReply) appendBody(dst []byte) []byte {
 	dst = mpbuf.AppendInt(appendKey(dst, "s"), int64(m.Status))
 	dst = mpbuf.AppendString(appendKey(dst, "e"), m.Err)
 	dst = m.Context.AppendMsgpack(appendKey(dst, "c"))
+	dst = appendAlso(dst, "a", m.Also)
 	dst = mpbuf.AppendBool(appendKey(dst, "u"), m.Unknown)
 	if m.Ring != 0 {
 		dst = mpbuf.AppendUint(appendKey(dst, "r"), m.Ring)
@@ -77,6 +82,8 @@ func (m *ClientPutReply) decodeFrom(r *mpbuf.Reader) error {
 			m.Err, err = r.String()
 		case "c":
 			err = m.Context.DecodeFrom(r)
+		case "a":
+			err = m.Also.DecodeFrom(r)
 		case "u":
 			m.Unknown, err = r.Bool()
 		case "r":
@@ -114,7 +121,7 @@ func (m *ClientGet) decodeFrom(r *mpbuf.Reader) error {
 }
 
 func (m *ClientGetReply) appendBody(dst []byte) []byte {
-	fields := 4
+	fields := 4 + nonEmpty(m.Also)
 	if m.Ring != 0 {
 		fields++
 	}
@@ -123,6 +130,7 @@ func (m *ClientGetReply) appendBody(dst []byte) []byte {
 	dst = mpbuf.AppendString(appendKey(dst, "e"), m.Err)
 	dst = appendBytesList(appendKey(dst, "v"), m.Values)
 	dst = m.Context.AppendMsgpack(appendKey(dst, "c"))
+	dst = appendAlso(dst, "a", m.Also)
 	if m.Ring != 0 {
 		dst = mpbuf.AppendUint(appendKey(dst, "r"), m.Ring)
 	}
@@ -142,6 +150,8 @@ func (m *ClientGetReply) decodeFrom(r *mpbuf.Reader) error {
 			m.Values, err = readBytesList(r)
 		case "c":
 			err = m.Context.DecodeFrom(r)
+		case "a":
+			err = m.Also.DecodeFrom(r)
 		case "r":
 			m.Ring, err = r.Uint64()
 		default:
@@ -149,4 +159,20 @@ func (m *ClientGetReply) decodeFrom(r *mpbuf.Reader) error {
 		}
 		return true, err
 	})
+}
+
+// nonEmpty counts an omitempty list of dots as a field when it holds any.
+func nonEmpty(ds version.Dots) int {
+	if len(ds) == 0 {
+		return 0
+	}
+	return 1
+}
+
+// appendAlso appends an omitempty list of dots under key.
+func appendAlso(dst []byte, key string, ds version.Dots) []byte {
+	if len(ds) == 0 {
+		return dst
+	}
+	return ds.AppendMsgpack(appendKey(dst, key))
 }

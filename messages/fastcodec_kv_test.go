@@ -22,6 +22,7 @@ type clientPutPlain struct {
 	Key     []byte        `msgpack:"k"`
 	Value   []byte        `msgpack:"v"`
 	Context version.Clock `msgpack:"c"`
+	Also    version.Dots  `msgpack:"a,omitempty"`
 	Delete  bool          `msgpack:"d"`
 	W       int           `msgpack:"w"`
 	PW      int           `msgpack:"pw"`
@@ -34,6 +35,7 @@ type clientPutReplyPlain struct {
 	Status  int           `msgpack:"s"`
 	Err     string        `msgpack:"e"`
 	Context version.Clock `msgpack:"c"`
+	Also    version.Dots  `msgpack:"a,omitempty"`
 	Unknown bool          `msgpack:"u"`
 	Ring    uint64        `msgpack:"r,omitempty"`
 }
@@ -49,6 +51,7 @@ type clientGetReplyPlain struct {
 	Err     string        `msgpack:"e"`
 	Values  [][]byte      `msgpack:"v"`
 	Context version.Clock `msgpack:"c"`
+	Also    version.Dots  `msgpack:"a,omitempty"`
 	Ring    uint64        `msgpack:"r,omitempty"`
 }
 
@@ -60,6 +63,7 @@ type coordinatePutPlain struct {
 	Value     []byte        `msgpack:"v"`
 	Delete    bool          `msgpack:"d"`
 	Context   version.Clock `msgpack:"c"`
+	Also      version.Dots  `msgpack:"a,omitempty"`
 }
 
 type coordinatePutDonePlain struct {
@@ -72,6 +76,7 @@ type coordinatePutDonePlain struct {
 	Key         []byte           `msgpack:"k"`
 	Status      int              `msgpack:"t"`
 	Reply       version.Clock    `msgpack:"r"`
+	ReplyAlso   version.Dots     `msgpack:"ra,omitempty"`
 	MaybeStored bool             `msgpack:"m"`
 }
 
@@ -123,6 +128,7 @@ func TestKVMirrorsMatchTheMessages(t *testing.T) {
 type kvFixture struct {
 	clock3   version.Clock
 	clockBig version.Clock
+	also2    version.Dots
 	one      version.Siblings
 	three    version.Siblings
 	bigKey   []byte
@@ -142,11 +148,12 @@ func newKVFixture() kvFixture {
 		big = append(big, version.Entry{Node: "127.0.0.1:70" + string(rune('a'+i)), Counter: math.MaxUint64 - uint64(i), Stamp: math.MinInt64 + int64(i)})
 	}
 	f.clockBig = version.NewClock(big...)
+	f.also2 = version.Dots{{Node: "node-1", Counter: 57}, {Node: "node-3", Counter: 11}}
 	f.one = version.Siblings{{Dot: version.Dot{Node: "node-1", Counter: 42, Stamp: 1700000000000000003}, Context: f.clock3, Value: bytes.Repeat([]byte{7}, 100)}}
 	f.three = version.Siblings{
 		{Dot: version.Dot{Node: "node-1", Counter: 42, Stamp: 3}, Context: f.clock3, Value: []byte("a")},
 		{Dot: version.Dot{Node: "node-2", Counter: 18, Stamp: 4}, Context: version.Clock{}, Value: []byte{}},
-		{Dot: version.Dot{Node: "node-3", Counter: 10, Stamp: 5}, Deleted: true},
+		{Dot: version.Dot{Node: "node-3", Counter: 10, Stamp: 5}, Deleted: true, Also: f.also2},
 	}
 	f.bigKey = bytes.Repeat([]byte("k"), 70000) // bin32
 	f.bigValue = bytes.Repeat([]byte{0xff}, 300)
@@ -325,6 +332,8 @@ func TestKVFastCodecsMatchReflection(t *testing.T) {
 			{},
 			{Key: []byte("user:42"), Value: []byte("hello")},
 			{Key: []byte("user:42"), Value: f.bigValue, Context: f.clock3, W: 2, PW: 1},
+			{Key: []byte("user:42"), Value: []byte("v"), Context: f.clock3, Also: f.also2},
+			{Key: []byte("user:42"), Value: []byte("v"), Also: f.also2},
 			{Key: []byte{}, Value: []byte{}, Context: version.Clock{}},
 			{Key: f.bigKey, Delete: true, Context: f.clockBig, W: -1, PW: math.MaxInt64, Hops: math.MinInt64, ID: math.MaxUint64, Origin: "127.0.0.1:7001"},
 			{Key: []byte("k"), Value: []byte("v"), Hops: 2, ID: 1 << 40, Origin: f.bigStr},
@@ -335,6 +344,7 @@ func TestKVFastCodecsMatchReflection(t *testing.T) {
 			{},
 			{Status: StatusOK, Context: f.clock3},
 			{Status: StatusOK, Context: f.clock3, Ring: 7},
+			{Status: StatusOK, Context: f.clock3, Also: f.also2, Ring: 7},
 			{Status: StatusUnavailable, Err: "quorum not reached: 1 of 2", Unknown: true, Ring: math.MaxUint64},
 			{Status: -1, Err: f.bigStr, Context: version.Clock{}},
 			{Status: StatusTimeout, Context: f.clockBig, Unknown: true},
@@ -354,6 +364,7 @@ func TestKVFastCodecsMatchReflection(t *testing.T) {
 			{},
 			{Status: StatusOK, Values: [][]byte{[]byte("hello")}, Context: f.clock3},
 			{Status: StatusOK, Values: [][]byte{[]byte("a"), f.bigValue, f.bigKey}, Context: f.clockBig, Ring: 3},
+			{Status: StatusOK, Values: [][]byte{[]byte("a")}, Context: f.clock3, Also: f.also2},
 			{Status: StatusNotFound, Values: [][]byte{}, Context: version.Clock{}},
 			{Status: StatusOK, Values: [][]byte{nil, {}, []byte("x")}},
 			{Status: StatusUnavailable, Err: "only 1 of 2 answered", Ring: math.MaxUint64},
@@ -365,6 +376,7 @@ func TestKVFastCodecsMatchReflection(t *testing.T) {
 			{ReqID: 1, Partition: 12, Key: []byte("user:42"), Value: []byte("hello"), Context: f.clock3},
 			{Home: "127.0.0.1:7003", ReqID: math.MaxUint64, Partition: math.MaxUint32, Key: f.bigKey, Value: f.bigValue, Context: f.clockBig},
 			{ReqID: 9, Key: []byte{}, Value: []byte{}, Delete: true, Context: version.Clock{}},
+			{ReqID: 10, Partition: 3, Key: []byte("k"), Value: []byte("v"), Context: f.clock3, Also: f.also2},
 		})
 	})
 	t.Run("CoordinatePutDone", func(t *testing.T) {
@@ -374,6 +386,7 @@ func TestKVFastCodecsMatchReflection(t *testing.T) {
 			{ReqID: 2, Node: "node-1", Version: f.three[0], Set: f.three, Partition: math.MaxUint32, Key: f.bigKey, Status: StatusOK, Reply: f.clockBig},
 			{ReqID: 3, Node: "node-2", Err: "disk full", Partition: 1, Key: []byte("k"), Status: StatusTooLarge, MaybeStored: true},
 			{ReqID: 4, Set: version.Siblings{}, Reply: version.Clock{}, Key: []byte{}, Err: f.bigStr, Status: -1},
+			{ReqID: 5, Node: "node-1", Version: f.one[0], Set: f.one, Key: []byte("k"), Status: StatusOK, Reply: f.clock3, ReplyAlso: f.also2},
 		})
 	})
 	t.Run("ReplicaPut", func(t *testing.T) {

@@ -84,14 +84,15 @@ func (m *ReplicaGetReply) decodeFrom(r *mpbuf.Reader) error {
 }
 
 func (m *CoordinatePut) appendBody(dst []byte) []byte {
-	dst = mpbuf.AppendMapLen(dst, 7)
+	dst = mpbuf.AppendMapLen(dst, 7+nonEmpty(m.Also))
 	dst = mpbuf.AppendString(appendKey(dst, "o"), m.Home)
 	dst = mpbuf.AppendUint(appendKey(dst, "i"), m.ReqID)
 	dst = mpbuf.AppendUint(appendKey(dst, "p"), uint64(m.Partition))
 	dst = mpbuf.AppendBytes(appendKey(dst, "k"), m.Key)
 	dst = mpbuf.AppendBytes(appendKey(dst, "v"), m.Value)
 	dst = mpbuf.AppendBool(appendKey(dst, "d"), m.Delete)
-	return m.Context.AppendMsgpack(appendKey(dst, "c"))
+	dst = m.Context.AppendMsgpack(appendKey(dst, "c"))
+	return appendAlso(dst, "a", m.Also)
 }
 
 func (m *CoordinatePut) decodeFrom(r *mpbuf.Reader) error {
@@ -113,6 +114,8 @@ func (m *CoordinatePut) decodeFrom(r *mpbuf.Reader) error {
 			m.Delete, err = r.Bool()
 		case "c":
 			err = m.Context.DecodeFrom(r)
+		case "a":
+			err = m.Also.DecodeFrom(r)
 		default:
 			return false, nil
 		}
@@ -121,7 +124,7 @@ func (m *CoordinatePut) decodeFrom(r *mpbuf.Reader) error {
 }
 
 func (m *CoordinatePutDone) appendBody(dst []byte) []byte {
-	dst = mpbuf.AppendMapLen(dst, 10)
+	dst = mpbuf.AppendMapLen(dst, 10+nonEmpty(m.ReplyAlso))
 	dst = mpbuf.AppendUint(appendKey(dst, "i"), m.ReqID)
 	dst = mpbuf.AppendString(appendKey(dst, "n"), m.Node)
 	dst = m.Version.AppendMsgpack(appendKey(dst, "v"))
@@ -131,6 +134,7 @@ func (m *CoordinatePutDone) appendBody(dst []byte) []byte {
 	dst = mpbuf.AppendBytes(appendKey(dst, "k"), m.Key)
 	dst = mpbuf.AppendInt(appendKey(dst, "t"), int64(m.Status))
 	dst = m.Reply.AppendMsgpack(appendKey(dst, "r"))
+	dst = appendAlso(dst, "ra", m.ReplyAlso)
 	return mpbuf.AppendBool(appendKey(dst, "m"), m.MaybeStored)
 }
 
@@ -155,6 +159,8 @@ func (m *CoordinatePutDone) decodeFrom(r *mpbuf.Reader) error {
 			m.Key, err = r.Bytes()
 		case "t":
 			m.Status, err = r.Int()
+		case "ra":
+			err = m.ReplyAlso.DecodeFrom(r)
 		case "r":
 			err = m.Reply.DecodeFrom(r)
 		case "m":

@@ -35,7 +35,8 @@ const (
 type ClientPut struct {
 	Key     []byte        `msgpack:"k"`
 	Value   []byte        `msgpack:"v"`
-	Context version.Clock `msgpack:"c"` // the context of the versions the client read; empty for a blind write
+	Context version.Clock `msgpack:"c"`           // the context of the versions the client read; empty for a blind write
+	Also    version.Dots  `msgpack:"a,omitempty"` // single events beyond Context the client saw (version.Dots)
 	Delete  bool          `msgpack:"d"`
 	W       int           `msgpack:"w"`  // 0: the node's default
 	PW      int           `msgpack:"pw"` // acknowledgements needed from home nodes (not stand-ins); 0: none
@@ -48,13 +49,13 @@ type ClientPut struct {
 // the client's next write of the key, or an error status with Err in words.
 //
 // The context is the client's own context advanced by the new version's
-// dot only when that dot directly follows the client's entry for its node
-// (counter = context's counter + 1). Otherwise the node has written
-// versions the client never saw (siblings from other clients), and a
-// context covering the dot would cover them too, so the next write with it
-// would silently discard them. The reply then carries the client's context
-// alone: its next write keeps its own previous write as a sibling, which
-// a later read shows, rather than losing anyone's write.
+// dot when the node holds no version of its own that the client did not
+// see. Otherwise the node has written versions the client never saw
+// (siblings from other clients), and a clock covering the dot would cover
+// them too, so the next write with it would silently discard them. The
+// reply then carries the client's clock with the new dot named alone in
+// Also (version.ReplyContext): its next write replaces its own previous
+// write and keeps the others as siblings.
 //
 // Unknown is set on an error status when the write may have been stored
 // all the same: the coordinating replica stored it, or was asked to and
@@ -66,6 +67,7 @@ type ClientPutReply struct {
 	Status  int           `msgpack:"s"`
 	Err     string        `msgpack:"e"`
 	Context version.Clock `msgpack:"c"`
+	Also    version.Dots  `msgpack:"a,omitempty"`
 	Unknown bool          `msgpack:"u"`
 	// Ring is the coordinator's membership version: a client that routes
 	// by an older ring refreshes it.
@@ -89,6 +91,7 @@ type ClientGetReply struct {
 	Err     string        `msgpack:"e"`
 	Values  [][]byte      `msgpack:"v"`
 	Context version.Clock `msgpack:"c"`
+	Also    version.Dots  `msgpack:"a,omitempty"` // as ClientPutReply's
 	Ring    uint64        `msgpack:"r,omitempty"` // as ClientPutReply's
 }
 
@@ -108,6 +111,7 @@ type CoordinatePut struct {
 	Value     []byte        `msgpack:"v"`
 	Delete    bool          `msgpack:"d"`
 	Context   version.Clock `msgpack:"c"`
+	Also      version.Dots  `msgpack:"a,omitempty"`
 }
 
 // CoordinatePutDone answers CoordinatePut with the version stored, or Err.
@@ -140,6 +144,7 @@ type CoordinatePutDone struct {
 	Key         []byte           `msgpack:"k"`
 	Status      int              `msgpack:"t"`
 	Reply       version.Clock    `msgpack:"r"`
+	ReplyAlso   version.Dots     `msgpack:"ra,omitempty"`
 	MaybeStored bool             `msgpack:"m"`
 }
 

@@ -76,12 +76,12 @@ func (h *httpAPI) put(w http.ResponseWriter, r *http.Request, key []byte, del bo
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	ctx, err := version.DecodeContext(r.Header.Get(api.ContextHeader))
+	ctx, also, err := version.DecodeContext(r.Header.Get(api.ContextHeader))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("header %s: %v", api.ContextHeader, err))
 		return
 	}
-	if del && len(ctx) == 0 {
+	if del && len(ctx) == 0 && len(also) == 0 {
 		writeError(w, http.StatusBadRequest, "delete needs the context of a read: send it in "+api.ContextHeader)
 		return
 	}
@@ -99,7 +99,7 @@ func (h *httpAPI) put(w http.ResponseWriter, r *http.Request, key []byte, del bo
 			return
 		}
 	}
-	msg := &messages.ClientPut{Key: key, Value: value, Context: ctx, Delete: del, W: wq, PW: pw}
+	msg := &messages.ClientPut{Key: key, Value: value, Context: ctx, Also: also, Delete: del, W: wq, PW: pw}
 	res, err := h.n.request(key, msg)
 	if err != nil {
 		// The coordinator, or the node it forwarded to, may have stored it.
@@ -119,7 +119,7 @@ func (h *httpAPI) put(w http.ResponseWriter, r *http.Request, key []byte, del bo
 		}
 		return
 	}
-	w.Header().Set(api.ContextHeader, version.EncodeContext(reply.Context))
+	w.Header().Set(api.ContextHeader, version.EncodeContext(reply.Context, reply.Also))
 	if del {
 		w.WriteHeader(http.StatusNoContent)
 		return
@@ -148,7 +148,7 @@ func (h *httpAPI) get(w http.ResponseWriter, r *http.Request, key []byte) {
 		writeError(w, http.StatusInternalServerError, fmt.Sprintf("coordinator answered %T", res))
 		return
 	}
-	ctx := version.EncodeContext(reply.Context)
+	ctx := version.EncodeContext(reply.Context, reply.Also)
 	if ctx != "" {
 		// A 404 still carries the tombstones' context, so a client can
 		// write over a delete without losing causality.

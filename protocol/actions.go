@@ -43,6 +43,7 @@ type PutReply struct {
 	Status  int
 	Err     string
 	Context version.Clock
+	Also    version.Dots
 	Unknown bool // the write may have been stored despite the error
 }
 
@@ -52,6 +53,7 @@ type GetReply struct {
 	Err     string
 	Values  [][]byte
 	Context version.Clock
+	Also    version.Dots
 }
 
 // Unanswered names the targets that had not answered when the request's

@@ -226,7 +226,8 @@ func (g *Get) decide(all, home quorum.Verdict) []Action {
 // so a not-found answer still lets the client overwrite them.
 func (g *Get) result() GetReply {
 	res := g.read.Result()
-	reply := GetReply{Status: StatusOK, Context: res.Context()}
+	ctx := res.Context()
+	reply := GetReply{Status: StatusOK, Context: ctx, Also: res.ContextAlso(ctx)}
 	for _, v := range res.Live() {
 		reply.Values = append(reply.Values, v.Value)
 	}

@@ -37,6 +37,7 @@ type Put struct {
 	replied   bool
 	expired   bool
 	reply     version.Clock
+	replyAlso version.Dots
 }
 
 // NewPut checks that the quorums can be met by the targets and starts the
@@ -71,6 +72,7 @@ func NewPut(spec PutSpec) (*Put, []Action, error) {
 type LocalResult struct {
 	Set         version.Siblings // every version held after the write
 	Reply       version.Clock    // the context for the client's next write
+	ReplyAlso   version.Dots     // with the single events beyond it
 	Err         string
 	Status      int  // StatusTooLarge when refused for size
 	MaybeStored bool // with Err: the store failed mid-write
@@ -98,7 +100,7 @@ func (p *Put) Local(r LocalResult) []Action {
 		}
 		return append(out, Finish{})
 	}
-	p.reply = r.Reply
+	p.reply, p.replyAlso = r.Reply, r.ReplyAlso
 	var out []Action
 	for _, t := range p.spec.Targets {
 		if t.Node != p.spec.Self {
@@ -138,7 +140,7 @@ func (p *Put) ack(node, err string) []Action {
 		case all == quorum.Failed || home == quorum.Failed:
 			out = append(out, p.unknown(p.failure()))
 		case p.all.Verdict() == quorum.Reached && (p.home == nil || p.home.Verdict() == quorum.Reached):
-			out = append(out, PutReply{Status: StatusOK, Context: p.reply})
+			out = append(out, PutReply{Status: StatusOK, Context: p.reply, Also: p.replyAlso})
 			p.replied = true
 		}
 	}

@@ -6,7 +6,7 @@ import "testing"
 func typical() (Siblings, Version) {
 	ctx := Clock{{"node-1", 41, 1700000000000000000}, {"node-2", 17, 1700000000000000001}, {"node-3", 9, 1700000000000000002}}
 	cur := Siblings{{Dot: Dot{"node-1", 42, 1700000000000000003}, Context: ctx, Value: make([]byte, 100)}}
-	next := NewDotSource("node-2").NewVersion(cur, cur.Context(), make([]byte, 100), false, 1700000000000000004, MaxClockEntries)
+	next := NewDotSource("node-2").NewVersion(cur, cur.Context(), nil, make([]byte, 100), false, 1700000000000000004, MaxClockEntries)
 	return cur, next
 }
 
@@ -20,7 +20,7 @@ func BenchmarkAdd(b *testing.B) {
 
 func BenchmarkAddConcurrent(b *testing.B) {
 	cur, _ := typical()
-	sib := NewDotSource("node-1").NewVersion(cur, cur[0].Context, make([]byte, 100), false, 1700000000000000004, MaxClockEntries)
+	sib := NewDotSource("node-1").NewVersion(cur, cur[0].Context, nil, make([]byte, 100), false, 1700000000000000004, MaxClockEntries)
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = cur.Add(sib)
@@ -53,10 +53,10 @@ func BenchmarkUnmarshalSiblings(b *testing.B) {
 
 func BenchmarkDecodeContext(b *testing.B) {
 	cur, _ := typical()
-	s := EncodeContext(cur.Context())
+	s := EncodeContext(cur.Context(), nil)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := DecodeContext(s); err != nil {
+		if _, _, err := DecodeContext(s); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -125,6 +125,12 @@ func (x Dot) EncodeMsgpack(e *msgpack.Encoder) error { return encodeVia(e, x.App
 // DecodeMsgpack implements msgpack.CustomDecoder.
 func (x *Dot) DecodeMsgpack(d *msgpack.Decoder) error { return decodeVia(d, x.DecodeFrom) }
 
+// EncodeMsgpack implements msgpack.CustomEncoder.
+func (ds Dots) EncodeMsgpack(e *msgpack.Encoder) error { return encodeVia(e, ds.AppendMsgpack(nil)) }
+
+// DecodeMsgpack implements msgpack.CustomDecoder.
+func (ds *Dots) DecodeMsgpack(d *msgpack.Decoder) error { return decodeVia(d, ds.DecodeFrom) }
+
 // AppendMsgpack appends the clock's encoding to dst: nil as nil.
 func (c Clock) AppendMsgpack(dst []byte) []byte {
 	if c == nil {
@@ -187,14 +193,22 @@ func readClock(r *mpbuf.Reader, limit int) (Clock, error) {
 
 // AppendMsgpack appends the version's encoding to dst.
 func (v Version) AppendMsgpack(dst []byte) []byte {
-	dst = append(dst, 0x84, 0xa1, 'd')
+	fields := byte(0x84)
+	if len(v.Also) > 0 {
+		fields++
+	}
+	dst = append(dst, fields, 0xa1, 'd')
 	dst = appendTriple(dst, v.Dot.Node, v.Dot.Counter, v.Dot.Stamp)
 	dst = append(dst, 0xa1, 'c')
 	dst = v.Context.AppendMsgpack(dst)
 	dst = append(dst, 0xa1, 'v')
 	dst = mpbuf.AppendBytes(dst, v.Value)
 	dst = append(dst, 0xa1, 'x')
-	return mpbuf.AppendBool(dst, v.Deleted)
+	dst = mpbuf.AppendBool(dst, v.Deleted)
+	if len(v.Also) > 0 {
+		dst = v.Also.AppendMsgpack(append(dst, 0xa1, 'a'))
+	}
+	return dst
 }
 
 // DecodeFrom reads a version from r.
@@ -218,6 +232,8 @@ func (v *Version) DecodeFrom(r *mpbuf.Reader) error {
 			out.Value, err = r.Bytes()
 		case "x":
 			out.Deleted, err = r.Bool()
+		case "a":
+			err = out.Also.DecodeFrom(r)
 		default:
 			err = r.Skip()
 		}
@@ -287,6 +303,12 @@ func (s Siblings) sizeHint() int {
 		n += 48 + len(v.Dot.Node) + len(v.Value)
 		for _, e := range v.Context {
 			n += 26 + len(e.Node)
+		}
+		for _, d := range v.Also {
+			n += 26 + len(d.Node)
+		}
+		if len(v.Also) > 0 {
+			n += 7
 		}
 	}
 	return n

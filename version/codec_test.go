@@ -25,6 +25,7 @@ type taggedVersion struct {
 	Context []taggedEntry `msgpack:"c"`
 	Value   []byte        `msgpack:"v"`
 	Deleted bool          `msgpack:"x"`
+	Also    []taggedEntry `msgpack:"a,omitempty"`
 }
 
 func toTagged(s Siblings) []taggedVersion {
@@ -43,6 +44,9 @@ func toTagged(s Siblings) []taggedVersion {
 			for j, e := range v.Context {
 				out[i].Context[j] = taggedEntry(e)
 			}
+		}
+		for _, d := range v.Also {
+			out[i].Also = append(out[i].Also, taggedEntry(d))
 		}
 	}
 	return out
@@ -81,6 +85,11 @@ func randSiblings(r *rand.Rand) Siblings {
 		}
 		if r.Intn(4) == 0 {
 			s[i].Context = Clock{}
+		}
+		if r.Intn(3) == 0 {
+			for range 1 + r.Intn(3) {
+				s[i].Also = append(s[i].Also, Dot{Node: nodes[r.Intn(len(nodes))], Counter: 1 + r.Uint64()>>r.Intn(64)})
+			}
 		}
 	}
 	return s

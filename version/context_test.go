@@ -30,11 +30,11 @@ func TestContextRoundTrip(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := EncodeContext(tt.in)
+			s := EncodeContext(tt.in, nil)
 			if strings.ContainsAny(s, "+/=") {
 				t.Fatalf("context %q is not URL-safe", s)
 			}
-			got, err := DecodeContext(s)
+			got, _, err := DecodeContext(s)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -44,11 +44,11 @@ func TestContextRoundTrip(t *testing.T) {
 		})
 	}
 	for _, empty := range []Clock{nil, {}} {
-		if s := EncodeContext(empty); s != "" {
-			t.Fatalf("EncodeContext(%#v) = %q", empty, s)
+		if s := EncodeContext(empty, nil); s != "" {
+			t.Fatalf("EncodeContext(%#v, nil) = %q", empty, s)
 		}
 	}
-	if c, err := DecodeContext(""); c != nil || err != nil {
+	if c, _, err := DecodeContext(""); c != nil || err != nil {
 		t.Fatalf(`DecodeContext("") = %v, %v`, c, err)
 	}
 }
@@ -65,7 +65,7 @@ func rawContext(t *testing.T, v any) string {
 
 func TestDecodeContextErrors(t *testing.T) {
 	type e = map[string]any
-	valid := EncodeContext(cl("a:1 b:2"))
+	valid := EncodeContext(cl("a:1 b:2"), nil)
 	oversized := Clock{{Node: strings.Repeat("x", 3500), Counter: 1}}
 	tests := []struct {
 		name string
@@ -73,7 +73,7 @@ func TestDecodeContextErrors(t *testing.T) {
 		want error
 	}{
 		{"too large", strings.Repeat("A", MaxContextSize+1), ErrContextTooLarge},
-		{"too large but valid", EncodeContext(oversized), ErrContextTooLarge},
+		{"too large but valid", EncodeContext(oversized, nil), ErrContextTooLarge},
 		{"bad base64 char", "a!b", ErrContextBase64},
 		{"padded base64", valid + "==", ErrContextBase64},
 		{"standard alphabet", "+/+/", ErrContextBase64},
@@ -84,7 +84,7 @@ func TestDecodeContextErrors(t *testing.T) {
 		{"not an array", rawContext(t, "hello"), ErrContextMsgpack},
 		{"entry not a map", rawContext(t, []any{1, 2}), ErrContextMsgpack},
 		{"counter not a number", rawContext(t, []any{e{"n": "a", "c": "x"}}), ErrContextMsgpack},
-		{"too many entries", EncodeContext(manyEntries(MaxContextEntries + 1)), ErrContextTooManyEntries},
+		{"too many entries", EncodeContext(manyEntries(MaxContextEntries+1), nil), ErrContextTooManyEntries},
 		// A count the bytes cannot hold is malformed before it is too many.
 		{"forged huge count", base64.RawURLEncoding.EncodeToString([]byte{0xdd, 0xff, 0xff, 0xff, 0xff}), ErrContextMsgpack},
 		{"unsorted", rawContext(t, []any{e{"n": "b", "c": 1}, e{"n": "a", "c": 1}}), ErrClockUnsorted},
@@ -93,10 +93,15 @@ func TestDecodeContextErrors(t *testing.T) {
 		{"missing node", rawContext(t, []any{e{"c": 1}}), ErrContextEntry},
 		{"zero counter", rawContext(t, []any{e{"n": "a", "c": 0}}), ErrContextEntry},
 		{"deeply nested unknown field", rawContext(t, []any{e{"n": "a", "c": 1, "z": nested(100)}}), ErrContextMsgpack},
+		{"named events unsorted", rawContext(t, e{"c": []any{e{"n": "a", "c": 1}}, "a": []any{e{"n": "b", "c": 3}, e{"n": "b", "c": 2}}}), ErrContextEntry},
+		{"named events repeated", rawContext(t, e{"a": []any{e{"n": "b", "c": 3}, e{"n": "b", "c": 3}}}), ErrContextEntry},
+		{"named event zero counter", rawContext(t, e{"a": []any{e{"n": "b", "c": 0}}}), ErrContextEntry},
+		{"too many named events", EncodeContext(nil, manyDots(MaxAlso+1)), ErrContextTooManyEntries},
+		{"unknown context field", rawContext(t, e{"c": []any{e{"n": "a", "c": 1}}, "z": 1}), ErrContextMsgpack},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := DecodeContext(tt.in)
+			c, _, err := DecodeContext(tt.in)
 			if err == nil {
 				t.Fatalf("DecodeContext accepted %v", c)
 			}
@@ -112,7 +117,7 @@ func TestDecodeContextErrors(t *testing.T) {
 
 func TestDecodeContextIgnoresUnknownFields(t *testing.T) {
 	s := rawContext(t, []any{map[string]any{"n": "a", "c": 2, "t": 5, "future": []any{1, map[string]any{"k": "v"}}}})
-	c, err := DecodeContext(s)
+	c, _, err := DecodeContext(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,28 +164,54 @@ func TestValidateRejectsCountersThatWouldWrap(t *testing.T) {
 				t.Fatalf("Validate(%v) = %v, want ok=%v", tc.c, err, tc.ok)
 			}
 			if tc.ok && len(tc.c) > 0 {
-				if _, err := DecodeContext(EncodeContext(tc.c)); err != nil {
+				if _, _, err := DecodeContext(EncodeContext(tc.c, nil)); err != nil {
 					t.Fatalf("valid clock does not round-trip: %v", err)
 				}
 			}
 		})
 	}
-	if _, err := DecodeContext(EncodeContext(Clock{{Node: "a", Counter: ^uint64(0)}})); err == nil {
+	if _, _, err := DecodeContext(EncodeContext(Clock{{Node: "a", Counter: ^uint64(0)}}, nil)); err == nil {
 		t.Fatal("a context with counter 2^64-1 was accepted")
 	}
 }
 
 func TestEncodeContextAllocatesOnlyItsString(t *testing.T) {
 	c := NewClock(Entry{Node: "n1", Counter: 7, Stamp: 1}, Entry{Node: "n2", Counter: 9, Stamp: 2})
-	want := EncodeContext(c)
+	want := EncodeContext(c, nil)
 	if allocs := testing.AllocsPerRun(100, func() {
-		if got := EncodeContext(c); got != want {
+		if got := EncodeContext(c, nil); got != want {
 			t.Fatalf("EncodeContext changed: %q, want %q", got, want)
 		}
 	}); allocs >= 2 {
 		t.Fatalf("EncodeContext cost %v allocations; want the string alone", allocs)
 	}
-	if back, err := DecodeContext(want); err != nil || back.Compare(c) != Equal {
+	if back, _, err := DecodeContext(want); err != nil || back.Compare(c) != Equal {
 		t.Fatalf("round trip: %v %v", back, err)
+	}
+}
+
+func manyDots(n int) Dots {
+	var out Dots
+	for i := range n {
+		out = append(out, Dot{Node: "n", Counter: uint64(i + 1)})
+	}
+	return out
+}
+
+// A context with single events beyond its clock survives the trip through
+// a client; one without is the clock's encoding alone, as before.
+func TestContextWithNamedEventsRoundTrips(t *testing.T) {
+	c, also := cl("a:4 b:2"), alsoOf("a:9 c:3")
+	back, backAlso, err := DecodeContext(EncodeContext(c, also))
+	if err != nil || back.Compare(c) != Equal || !identicalDots(backAlso, also) {
+		t.Fatalf("round trip = %v %v %v; want %v %v", back, backAlso, err, c, also)
+	}
+	back, backAlso, err = DecodeContext(EncodeContext(nil, also))
+	if err != nil || back != nil || !identicalDots(backAlso, also) {
+		t.Fatalf("named events alone = %v %v %v", back, backAlso, err)
+	}
+	raw := mustDecode(t, EncodeContext(c, nil))
+	if want := c.AppendMsgpack(nil); string(raw) != string(want) {
+		t.Fatalf("a clock alone encodes as %x, want the clock's %x", raw, want)
 	}
 }

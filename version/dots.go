@@ -1,6 +1,9 @@
 package version
 
-import "sync/atomic"
+import (
+	"slices"
+	"sync/atomic"
+)
 
 // DotSource names the writes one node process coordinates. Its name is
 // fixed for the life of the process and must be new at every start (the
@@ -30,7 +33,16 @@ func (s *DotSource) Node() string { return s.node }
 // (the client's context). Clocks then keep growing per key even if a
 // client's context names this incarnation with a counter s never issued.
 func (s *DotSource) Next(local Siblings, ctx Clock, now int64) Dot {
+	return s.next(local, ctx, nil, now)
+}
+
+func (s *DotSource) next(local Siblings, ctx Clock, also Dots, now int64) Dot {
 	floor := maxCounter(s.node, local, ctx)
+	for _, d := range also {
+		if d.Node == s.node {
+			floor = max(floor, d.Counter)
+		}
+	}
 	for {
 		last := s.last.Load()
 		next := max(last, floor) + 1
@@ -48,12 +60,18 @@ func maxCounter(node string, local Siblings, ctx Clock) uint64 {
 			m = v.Dot.Counter
 		}
 		m = max(m, v.Context.Get(node))
+		for _, d := range v.Also {
+			if d.Node == node {
+				m = max(m, d.Counter)
+			}
+		}
 	}
 	return m
 }
 
 // NewVersion builds the version a coordinating node stores for a PUT or
-// DELETE with context ctx over local, the key's stored siblings. The
+// DELETE with context ctx (and the single events also beyond it, see
+// Dots) over local, the key's stored siblings. The
 // context's stamps come from outside, so they are not trusted: an entry
 // the local siblings know takes their stamp, any other is clamped to now
 // (a stamp in the future would keep an entry from ever being truncated).
@@ -61,18 +79,20 @@ func maxCounter(node string, local Siblings, ctx Clock) uint64 {
 // this node's own, so the version's Clock has at most maxEntries;
 // maxEntries <= 0 means MaxClockEntries. value is retained, not copied;
 // tombstones carry none.
-func (s *DotSource) NewVersion(local Siblings, ctx Clock, value []byte, deleted bool, now int64, maxEntries int) Version {
+func (s *DotSource) NewVersion(local Siblings, ctx Clock, also Dots, value []byte, deleted bool, now int64, maxEntries int) Version {
 	if maxEntries <= 0 {
 		maxEntries = MaxClockEntries
 	}
 	if deleted {
 		value = nil
 	}
+	c := trustedStamps(ctx, local, now).Truncate(maxEntries-1, s.node)
 	return Version{
-		Dot:     s.Next(local, ctx, now),
-		Context: trustedStamps(ctx, local, now).Truncate(maxEntries-1, s.node),
+		Dot:     s.next(local, ctx, also, now),
+		Context: c,
 		Value:   value,
 		Deleted: deleted,
+		Also:    normalizeAlso(c, also),
 	}
 }
 
@@ -109,20 +129,30 @@ func localStamp(local Siblings, node string, c uint64) (int64, bool) {
 
 // ReplyContext is the context the writer of v gets back, v having been
 // written over before (the key's siblings as the coordinating vnode held
-// them). A clock covering v's dot covers every earlier dot of v's node
-// too, so it is v's whole clock only when before holds no version of v's
-// node that the writer did not see; then the writer's next write replaces
-// v, as a read-modify-write loop expects. Otherwise it is the writer's
-// context alone, and its next write keeps v as a sibling rather than
-// discarding a version nobody read. before must hold every live version
-// the source issued for the key, which is true of the vnode that stores
-// them as long as it has not lost its copy of the key.
-func ReplyContext(v Version, before Siblings) Clock {
+// them): a clock and the single events beyond it (see Dots). A clock
+// covering v's dot covers every earlier dot of v's node too, so it is v's
+// whole clock only when before holds no version of v's node that the
+// writer did not see. Otherwise it is the writer's context, with v's dot
+// named alone: the writer's next write replaces v, as a read-modify-write
+// loop expects, and keeps the versions it never saw as siblings rather
+// than discarding them. before must hold every live version the source
+// issued for the key, which is true of the vnode that stores them as long
+// as it has not lost its copy of the key.
+func ReplyContext(v Version, before Siblings) (Clock, Dots) {
 	seen := v.Context.Get(v.Dot.Node)
 	for _, b := range before {
-		if b.Dot.Node == v.Dot.Node && b.Dot.Counter > seen && !b.Dot.sameEvent(v.Dot) {
-			return v.Context.Clone()
+		if b.Dot.Node == v.Dot.Node && b.Dot.Counter > seen && !b.Dot.sameEvent(v.Dot) && !v.sees(b.Dot) {
+			return OwnReplyContext(v)
 		}
 	}
-	return v.Clock()
+	c := v.Clock()
+	return c, normalizeAlso(c, v.Also)
+}
+
+// OwnReplyContext is the reply context that covers v and the writer's own
+// context alone, whatever else the key holds: v's dot is named by itself,
+// not by the clock. A node that cannot vouch for the key's other versions
+// (a stand-in's hint buffer, a vnode that lost its copy) answers with it.
+func OwnReplyContext(v Version) (Clock, Dots) {
+	return v.Context.Clone(), normalizeAlso(v.Context, append(slices.Clone(v.Also), v.Dot))
 }

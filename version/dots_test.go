@@ -1,7 +1,9 @@
 package version
 
 import (
+	"math/rand/v2"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -43,9 +45,9 @@ func TestDotSourceNext(t *testing.T) {
 // stored history alone, as dots once were, it would be a:1 again.
 func TestDotSourceNeverReissues(t *testing.T) {
 	s := NewDotSource("a")
-	first := s.NewVersion(nil, nil, []byte("acknowledged"), false, 1, 0)
+	first := s.NewVersion(nil, nil, nil, []byte("acknowledged"), false, 1, 0)
 	// The store is rolled back: the key's local history is empty again.
-	second := s.NewVersion(nil, nil, []byte("later"), false, 2, 0)
+	second := s.NewVersion(nil, nil, nil, []byte("later"), false, 2, 0)
 	if first.Dot.sameEvent(second.Dot) {
 		t.Fatalf("dot %v issued twice", first.Dot)
 	}
@@ -93,7 +95,7 @@ func TestNewVersionTruncates(t *testing.T) {
 	for _, tt := range []struct {
 		max, wantCtx int
 	}{{0, MaxClockEntries - 1}, {10, 9}, {5, 4}, {20, 12}} {
-		v := NewDotSource("z").NewVersion(nil, ctx, []byte("v"), false, 100, tt.max)
+		v := NewDotSource("z").NewVersion(nil, ctx, nil, []byte("v"), false, 100, tt.max)
 		if len(v.Context) != tt.wantCtx {
 			t.Fatalf("max %d: context has %d entries, want %d", tt.max, len(v.Context), tt.wantCtx)
 		}
@@ -120,13 +122,13 @@ func TestNewVersionTruncates(t *testing.T) {
 // derived from the key's history could start again at 1.
 func TestNewVersionKeepsOwnEntry(t *testing.T) {
 	s := NewDotSource("a")
-	prev := s.NewVersion(nil, nil, []byte("v1"), false, 1, 0)
+	prev := s.NewVersion(nil, nil, nil, []byte("v1"), false, 1, 0)
 	entries := []Entry{prev.Dot.entry()}
 	for i := 0; i < 12; i++ {
 		entries = append(entries, Entry{Node: "w" + strconv.Itoa(i+10), Counter: 1, Stamp: int64(100 + i)})
 	}
 	ctx := NewClock(entries...)
-	next := s.NewVersion(Siblings{prev}, ctx, []byte("v2"), false, 200, 0)
+	next := s.NewVersion(Siblings{prev}, ctx, nil, []byte("v2"), false, 200, 0)
 	if next.Context.Get("a") != prev.Dot.Counter || len(next.Clock()) > MaxClockEntries {
 		t.Fatalf("context %v: want a:%d kept within %d entries", next.Context, prev.Dot.Counter, MaxClockEntries)
 	}
@@ -140,7 +142,7 @@ func TestNewVersionKeepsOwnEntry(t *testing.T) {
 func TestNewVersionDistrustsStamps(t *testing.T) {
 	local := Siblings{ver("b:3@50", "c:2@40", "x")}
 	ctx := cl("b:3@999999 c:2@7 d:5@888888 e:1@20")
-	v := NewDotSource("a").NewVersion(local, ctx, []byte("y"), false, 100, 0)
+	v := NewDotSource("a").NewVersion(local, ctx, nil, []byte("y"), false, 100, 0)
 	if want := cl("b:3@50 c:2@40 d:5@100 e:1@20"); !v.Context.identical(want) {
 		t.Fatalf("context %#v; want %#v", v.Context, want)
 	}
@@ -152,39 +154,94 @@ func TestNewVersionDistrustsStamps(t *testing.T) {
 func TestNewVersion(t *testing.T) {
 	local := Siblings{ver("a:2", "a:1", "p")}
 	s := NewDotSource("a")
-	v := s.NewVersion(local, cl("a:1"), []byte("q"), false, 7, 0)
+	v := s.NewVersion(local, cl("a:1"), nil, []byte("q"), false, 7, 0)
 	want := Version{Dot: Dot{"a", 3, 7}, Context: cl("a:1"), Value: []byte("q")}
 	if !identical(v, want) {
 		t.Fatalf("NewVersion = %+v, want %+v", v, want)
 	}
-	d := s.NewVersion(local, cl("a:2"), []byte("ignored"), true, 8, 0)
+	d := s.NewVersion(local, cl("a:2"), nil, []byte("ignored"), true, 8, 0)
 	if !d.Deleted || d.Value != nil || d.Dot.Counter != 4 {
 		t.Fatalf("tombstone = %+v", d)
 	}
 }
 
 func TestReplyContext(t *testing.T) {
+	withAlso := func(v Version, also string) Version { v.Also = alsoOf(also); return v }
 	tests := []struct {
 		name   string
 		v      Version
 		before Siblings
 		want   string
+		also   string // the single events named beyond the clock
 	}{
-		{"first write", ver("a:1", "", "v"), nil, "a:1"},
-		{"read-modify-write", ver("a:5", "a:4 b:2", "v"), Siblings{ver("a:4", "b:2", "")}, "a:5 b:2"},
+		{"first write", ver("a:1", "", "v"), nil, "a:1", ""},
+		{"read-modify-write", ver("a:5", "a:4 b:2", "v"), Siblings{ver("a:4", "b:2", "")}, "a:5 b:2", ""},
 		// Counters of a source are shared by keys, so they skip: a gap
 		// alone says nothing of unseen writes.
-		{"gap with nothing unseen", ver("a:9", "a:4", "v"), Siblings{ver("a:4", "", "")}, "a:9"},
-		{"unseen sibling of this node", ver("a:9", "a:4", "v"), Siblings{ver("a:4", "", ""), ver("a:7", "a:4", "")}, "a:4"},
-		{"blind write beside a sibling", ver("a:3", "", "v"), Siblings{ver("a:2", "", "")}, ""},
-		{"unseen siblings of others do not matter", ver("a:3", "a:2", "v"), Siblings{ver("a:2", "", ""), ver("b:9", "", "")}, "a:3"},
-		{"the version itself", ver("a:3", "", "v"), Siblings{ver("a:3", "", "v")}, "a:3"},
+		{"gap with nothing unseen", ver("a:9", "a:4", "v"), Siblings{ver("a:4", "", "")}, "a:9", ""},
+		{"unseen sibling of this node", ver("a:9", "a:4", "v"), Siblings{ver("a:4", "", ""), ver("a:7", "a:4", "")}, "a:4", "a:9"},
+		{"blind write beside a sibling", ver("a:3", "", "v"), Siblings{ver("a:2", "", "")}, "", "a:3"},
+		{"unseen siblings of others do not matter", ver("a:3", "a:2", "v"), Siblings{ver("a:2", "", ""), ver("b:9", "", "")}, "a:3", ""},
+		{"the version itself", ver("a:3", "", "v"), Siblings{ver("a:3", "", "v")}, "a:3", ""},
+		// The writer's previous write, named alone by its last reply, is
+		// not unseen.
+		{"a sibling the writer named", withAlso(ver("a:9", "a:4", "v"), "a:7"), Siblings{ver("a:4", "", ""), ver("a:7", "a:4", "")}, "a:9", ""},
+		{"named events carried on", withAlso(ver("a:9", "a:4", "v"), "b:5"), Siblings{ver("a:7", "a:4", "")}, "a:4", "a:9 b:5"},
+		{"named events the clock covers dropped", withAlso(ver("a:9", "a:4", "v"), "a:2 b:5"), nil, "a:9", "b:5"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := ReplyContext(tt.v, tt.before); got.Compare(cl(tt.want)) != Equal {
-				t.Fatalf("ReplyContext = %v, want %v", got, cl(tt.want))
+			got, also := ReplyContext(tt.v, tt.before)
+			if got.Compare(cl(tt.want)) != Equal || !identicalDots(also, alsoOf(tt.also)) {
+				t.Fatalf("ReplyContext = %v %v, want %v %v", got, also, cl(tt.want), alsoOf(tt.also))
 			}
 		})
+	}
+}
+
+// alsoOf parses "a:1 b:2" into canonical Dots.
+func alsoOf(s string) Dots {
+	var out Dots
+	for _, f := range strings.Fields(s) {
+		e := entry(f)
+		out = append(out, Dot{Node: e.Node, Counter: e.Counter})
+	}
+	return normalizeAlso(nil, out)
+}
+
+// A reply context covers the write it answers, and of the versions the
+// key held before, only those the writer had seen: whatever the writer's
+// context and whatever the key holds.
+func TestReplyContextCoversTheWriteAndNothingUnseen(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for round := range 2000 {
+		src := NewDotSource("a")
+		var before Siblings
+		for i := range 1 + r.IntN(6) {
+			node := []string{"a", "a", "b"}[r.IntN(3)]
+			v := Version{Dot: Dot{Node: node, Counter: uint64(1 + r.IntN(12))}, Value: []byte{byte(i)}}
+			if r.IntN(2) == 0 {
+				v.Context = NewClock(Entry{Node: "a", Counter: uint64(r.IntN(12))})
+			}
+			before = before.Add(v)
+		}
+		ctx := NewClock(Entry{Node: "a", Counter: uint64(r.IntN(12))}, Entry{Node: "b", Counter: uint64(r.IntN(12))})
+		var also Dots
+		for range r.IntN(3) {
+			also = append(also, Dot{Node: "a", Counter: uint64(1 + r.IntN(12))})
+		}
+		v := src.NewVersion(before, ctx, normalizeAlso(nil, also), []byte("w"), false, 1, 0)
+		c, named := ReplyContext(v, before)
+		if !sees(c, named, v.Dot) {
+			t.Fatalf("round %d: reply %v %v does not cover the write %v", round, c, named, v.Dot)
+		}
+		for _, b := range before {
+			if sees(c, named, b.Dot) && !v.sees(b.Dot) {
+				t.Fatalf("round %d: reply %v %v covers %v, which the writer (context %v %v) never saw", round, c, named, b.Dot, v.Context, v.Also)
+			}
+		}
+		if err := named.Validate(); err != nil {
+			t.Fatalf("round %d: named events %v: %v", round, named, err)
+		}
 	}
 }

@@ -16,7 +16,7 @@ func (r *replica) put(ctx Clock, value string, deleted bool, now int64) Version 
 	if r.dots == nil {
 		r.dots = NewDotSource(r.node)
 	}
-	v := r.dots.NewVersion(r.sibs, ctx, []byte(value), deleted, now, MaxClockEntries)
+	v := r.dots.NewVersion(r.sibs, ctx, nil, []byte(value), deleted, now, MaxClockEntries)
 	r.sibs = r.sibs.Add(v)
 	return v
 }
@@ -118,10 +118,10 @@ func TestScenarioContextSurvivesClient(t *testing.T) {
 	a := &replica{node: "a"}
 	a.put(nil, "x", false, 1)
 	a.put(nil, "y", false, 2) // blind write: a sibling
-	token := EncodeContext(a.sibs.Context())
+	token := EncodeContext(a.sibs.Context(), nil)
 
 	// The client holds only the opaque token between GET and PUT.
-	ctx, err := DecodeContext(token)
+	ctx, _, err := DecodeContext(token)
 	if err != nil {
 		t.Fatal(err)
 	}

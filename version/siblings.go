@@ -16,6 +16,8 @@ type Version struct {
 	Context Clock  `msgpack:"c"`
 	Value   []byte `msgpack:"v"`
 	Deleted bool   `msgpack:"x"`
+	// Also names events beyond Context the writer had seen (see Dots).
+	Also Dots `msgpack:"a,omitempty"`
 }
 
 // Clock returns Context advanced by the version's own dot: everything this
@@ -29,13 +31,16 @@ func (v Version) Clock() Clock {
 // ObsoletedBy reports whether w makes v redundant: w's writer had seen v,
 // or w is the very same event.
 func (v Version) ObsoletedBy(w Version) bool {
-	return w.Context.Contains(v.Dot) || w.Dot.sameEvent(v.Dot)
+	return w.sees(v.Dot) || w.Dot.sameEvent(v.Dot)
 }
+
+// sees reports whether d is in the causal past of v's writer.
+func (v Version) sees(d Dot) bool { return sees(v.Context, v.Also, d) }
 
 // identical reports whether a and b carry exactly the same data.
 func identical(a, b Version) bool {
 	return a.Dot == b.Dot && a.Deleted == b.Deleted &&
-		bytes.Equal(a.Value, b.Value) && a.Context.identical(b.Context)
+		bytes.Equal(a.Value, b.Value) && a.Context.identical(b.Context) && identicalDots(a.Also, b.Also)
 }
 
 // compareVersions is a total order over version content. Dots are never
@@ -55,7 +60,10 @@ func compareVersions(a, b Version) int {
 	if c := bytes.Compare(a.Value, b.Value); c != 0 {
 		return c
 	}
-	return compareClocks(a.Context, b.Context)
+	if c := compareClocks(a.Context, b.Context); c != 0 {
+		return c
+	}
+	return slices.CompareFunc(a.Also, b.Also, byNodeCounter)
 }
 
 // byDot is the canonical sibling order; among equal dots the preferred
@@ -126,7 +134,7 @@ func prune(vs Siblings) Siblings {
 	}
 	for i := range vs {
 		for j := range vs {
-			if i != j && vs[j].Context.Contains(vs[i].Dot) {
+			if i != j && vs[j].sees(vs[i].Dot) {
 				dead[i] = true
 				break
 			}
@@ -154,6 +162,17 @@ func (s Siblings) Context() Clock {
 		c = Merge(c, v.Context).with(v.Dot.entry())
 	}
 	return c
+}
+
+// ContextAlso is what a GET returns beside Context (the siblings'
+// clocks merged, c): the single events the siblings' writers had seen
+// that c does not cover.
+func (s Siblings) ContextAlso(c Clock) Dots {
+	var all Dots
+	for _, v := range s {
+		all = append(all, v.Also...)
+	}
+	return normalizeAlso(c, all)
 }
 
 // Live returns the siblings that are not tombstones.

@@ -164,13 +164,26 @@ func TestConvergence(t *testing.T) {
 		for _, n := range nodes[:3] {
 			sources[n] = NewDotSource(n)
 		}
+		type context struct {
+			clock Clock
+			also  Dots
+		}
+		var replies []context
 		for i := 0; i < 2+r.Intn(8); i++ {
-			// A client reads a possibly stale subset, then writes through
-			// a coordinator that holds its own earlier writes, as every
-			// coordinator in the cluster does.
-			ctx := Reconcile(sample(r, all)).Context()
+			// A client reads a possibly stale subset, or takes the reply
+			// to an earlier write, then writes through a coordinator that
+			// holds its own earlier writes, as every coordinator in the
+			// cluster does.
+			read := Reconcile(sample(r, all))
+			ctx := context{read.Context(), nil}
+			ctx.also = read.ContextAlso(ctx.clock)
+			if len(replies) > 0 && r.Intn(3) == 0 {
+				ctx = replies[r.Intn(len(replies))]
+			}
 			node := nodes[r.Intn(3)]
-			v := sources[node].NewVersion(replicas[node], ctx, []byte{byte(i)}, r.Intn(4) == 0, int64(i), 0)
+			v := sources[node].NewVersion(replicas[node], ctx.clock, ctx.also, []byte{byte(i)}, r.Intn(4) == 0, int64(i), 0)
+			c, also := ReplyContext(v, replicas[node])
+			replies = append(replies, context{c, also})
 			for _, n := range nodes[:3] {
 				if n == node || r.Intn(2) == 0 {
 					replicas[n] = replicas[n].Add(v)
@@ -192,13 +205,16 @@ func TestConvergence(t *testing.T) {
 				t.Fatalf("round %d: Reconcile %s vs %s", round, dots(got), dots(seen))
 			}
 		}
-		// Nothing written is lost unless a later write saw it.
+		// Nothing written is lost unless a later write's writer saw it.
 		for _, v := range all {
 			kept := false
 			for _, w := range seen {
 				kept = kept || w.Dot == v.Dot
 			}
-			if !kept && !seen.Context().Contains(v.Dot) {
+			for _, w := range all {
+				kept = kept || (w.Dot != v.Dot && w.sees(v.Dot))
+			}
+			if !kept {
 				t.Fatalf("round %d: %v lost", round, v.Dot)
 			}
 		}

@@ -45,7 +45,7 @@ func fakeNode(t *testing.T) *httptest.Server {
 	var mu sync.Mutex
 	data := map[string][]byte{}
 	ctxOf := func(n uint64) string {
-		return version.EncodeContext(version.NewClock(version.Entry{Node: "n1", Counter: n}))
+		return version.EncodeContext(version.NewClock(version.Entry{Node: "n1", Counter: n}), nil)
 	}
 	reply := func(w http.ResponseWriter, code int, v any) {
 		w.Header().Set("Content-Type", "application/json")
@@ -107,7 +107,7 @@ func TestClientCommands(t *testing.T) {
 		err := runClientTo(&out, args[0], append([]string{"--mode", "http"}, args[1:]...))
 		return out.String(), err
 	}
-	ctx1 := version.EncodeContext(version.NewClock(version.Entry{Node: "n1", Counter: 1}))
+	ctx1 := version.EncodeContext(version.NewClock(version.Entry{Node: "n1", Counter: 1}), nil)
 
 	// Flags after the positionals, as people type them.
 	out, err := run("put", "greeting", "hello", node, "-w", "1")

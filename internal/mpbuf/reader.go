@@ -28,6 +28,15 @@ func (r *Reader) Len() int { return len(r.b) }
 // IsNil reports whether the next value is nil, without reading it.
 func (r *Reader) IsNil() bool { return len(r.b) > 0 && r.b[0] == codeNil }
 
+// IsMap reports whether the next value is a map, without reading it.
+func (r *Reader) IsMap() bool {
+	if len(r.b) == 0 {
+		return false
+	}
+	c := r.b[0]
+	return c&0xf0 == fixMap || c == codeMap16 || c == codeMap32
+}
+
 func invalid(c byte, what string) error {
 	return fmt.Errorf("msgpack: invalid code=%x decoding %s", c, what)
 }
