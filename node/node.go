@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dynamokv/dynamo/internal/growstack"
 	"io"
 	"math/bits"
 	"net"
@@ -73,6 +74,9 @@ func New(cfg Config, logOut io.Writer) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Actor wake-ups are new goroutines: start them on stacks deep enough
+	// for a vnode's write (see package growstack).
+	growstack.RaiseStartingStack()
 	base := log // the vnode and coordinator actors add the node field themselves
 	log = log.With().Str("node", cfg.ID).Logger()
 	RouteSlog(log)

@@ -6,7 +6,9 @@
 // stack several times, each time copying it and adjusting every frame
 // already on it. Profiles of node processes under load showed a fifth of
 // their CPU there. Growing the stack once at the top of Receive, while it
-// holds few frames, makes that one cheap copy instead.
+// holds few frames, makes that one cheap copy instead; and goroutines
+// parked on deep stacks (RaiseStartingStack) make the runtime start new
+// goroutines on stacks that need no growing at all.
 package growstack
 
 // Size is how much stack Grow makes sure of. From a shallow start it

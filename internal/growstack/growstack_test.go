@@ -2,6 +2,7 @@ package growstack
 
 import (
 	"runtime"
+	"runtime/metrics"
 	"testing"
 )
 
@@ -43,4 +44,22 @@ func BenchmarkNewGoroutineWithoutGrow(b *testing.B) {
 		go func() { deep(100); close(done) }()
 		<-done
 	}
+}
+
+// Parked deep goroutines make the runtime start new goroutines on 16 KiB
+// stacks, and closing done lets them go.
+func TestParkRaisesTheStartingStack(t *testing.T) {
+	done := make(chan struct{})
+	Park(Parked, done)
+	runtime.GC()
+	if got := startingStack(); got < 16<<10 {
+		t.Fatalf("new goroutines start on %d-byte stacks with %d deep goroutines parked; want 16 KiB", got, Parked)
+	}
+	close(done)
+}
+
+func startingStack() uint64 {
+	s := []metrics.Sample{{Name: "/gc/stack/starting-size:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
 }
