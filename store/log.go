@@ -123,7 +123,16 @@ func (s *logStore) Get(partition uint32, key []byte) ([]byte, error) {
 
 // readPut reads the put at loc, which must be key's.
 func readPut(loc logLoc, key []byte) ([]byte, error) {
-	span := make([]byte, loc.span)
+	return readPutInto(nil, loc, key)
+}
+
+// readPutInto is readPut into buf when it is large enough (the value then
+// aliases buf), so that a merge copying many values reuses one buffer.
+func readPutInto(buf []byte, loc logLoc, key []byte) ([]byte, error) {
+	if cap(buf) < int(loc.span) {
+		buf = make([]byte, loc.span)
+	}
+	span := buf[:loc.span]
 	if _, err := loc.seg.f.ReadAt(span, loc.off); err != nil {
 		return nil, fmt.Errorf("read segment %s at %d: %w", filepath.Base(loc.seg.path), loc.off, err)
 	}

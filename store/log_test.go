@@ -406,3 +406,22 @@ func TestEnginesRefuseEachOthersDirectories(t *testing.T) {
 		t.Errorf("pebble store on a log directory: %v", err)
 	}
 }
+
+func TestMergePause(t *testing.T) {
+	const mib = 1 << 20
+	for _, tt := range []struct {
+		name           string
+		done, total    int64
+		elapsed, pause time.Duration
+	}{
+		{"a small merge goes at the rate", 16 * mib, 24 * mib, 0, 500 * time.Millisecond},
+		{"time already spent counts", 16 * mib, 24 * mib, 200 * time.Millisecond, 300 * time.Millisecond},
+		{"behind the pace: no pause", 16 * mib, 64 * mib, time.Second, 0},
+		{"a large merge spreads over a second", 128 * mib, 256 * mib, 0, 500 * time.Millisecond},
+		{"nothing copied yet", 0, 256 * mib, 0, 0},
+	} {
+		if got := mergePause(tt.done, tt.total, tt.elapsed); got != tt.pause {
+			t.Errorf("%s: mergePause(%d, %d, %v) = %v, want %v", tt.name, tt.done, tt.total, tt.elapsed, got, tt.pause)
+		}
+	}
+}
