@@ -71,14 +71,21 @@ func (s *DynamoStore) Read(ctx context.Context, key []byte) ([]byte, error) {
 func (s *DynamoStore) Write(ctx context.Context, key, value []byte) error {
 	sh := s.shard(key)
 	sh.mu.Lock()
-	opt := s.put
-	if p := sh.ctx[string(key)]; p != nil {
-		opt.Context = *p
+	p := sh.ctx[string(key)]
+	if p == nil {
+		p = new(string)
+		sh.ctx[string(key)] = p
 	}
+	opt := s.put
+	opt.Context = *p
 	sh.mu.Unlock()
 	c, err := s.c.Put(ctx, key, value, opt)
 	if err == nil {
-		s.remember(key, c)
+		// The key's entry is never removed: its reply context goes where
+		// its context came from, without looking the key up again.
+		sh.mu.Lock()
+		*p = c
+		sh.mu.Unlock()
 	}
 	return err
 }
