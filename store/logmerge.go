@@ -170,8 +170,7 @@ func (s *logStore) writeMerged(id uint64, moves []move) (*segment, error) {
 	w := bufio.NewWriterSize(f, 1<<20)
 	seg := &segment{id: id, path: path, f: f}
 	var rec []byte
-	var at, paced, started int64
-	var total int64
+	var at, flushed, total int64
 	for _, m := range moves {
 		total += int64(m.from.span)
 	}
@@ -204,14 +203,14 @@ func (s *logStore) writeMerged(id uint64, moves []move) (*segment, error) {
 		}
 		m.to = logLoc{seg: seg, off: at + int64(putKeyAt(len(m.key))), span: m.from.span}
 		at += int64(len(rec))
-		if at-paced >= mergeStep {
+		if at-flushed >= mergeStep {
 			// Write back as the file grows, so that its sync at the end
 			// finds little left, and pace the copying (see mergePause).
 			if err := w.Flush(); err != nil {
 				return fail(err)
 			}
-			startWriteback(f.Fd(), started, at-started)
-			started, paced = at, at
+			startWriteback(f.Fd(), flushed, at-flushed)
+			flushed = at
 			time.Sleep(mergePause(at, total, time.Since(begun)))
 		}
 	}
