@@ -272,8 +272,11 @@ func equalStrings(a, b []string) bool {
 	return true
 }
 
-// Put stores value under key and returns the new version's context. An
-// error wrapping ErrOutcomeUnknown means the write may still be applied.
+// Put stores value under key and returns the new version's context: a Put
+// with it replaces this write and what opt.Context covered, never another
+// client's write of the key that this one did not see, so a loop of Puts
+// can chain their contexts. An error wrapping ErrOutcomeUnknown means the
+// write may still be applied.
 func (c *Client) Put(ctx context.Context, key, value []byte, opt PutOptions) (string, error) {
 	w, err := c.checkWrite(key, value, opt, false)
 	if err != nil {
