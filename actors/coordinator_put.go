@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 
@@ -31,11 +32,7 @@ func (co *Coordinator) clientPut(c *actor.Context, m *messages.ClientPut) {
 	// The context comes from outside: a malformed one (unsorted, a zero
 	// or huge counter) would break the clock invariants dots and the
 	// replicas rely on.
-	if err := m.Context.Validate(); err != nil {
-		co.reject(c, messages.StatusBadRequest, "malformed context: "+err.Error(), true)
-		return
-	}
-	if err := m.Also.Validate(); err != nil {
+	if err := errors.Join(m.Context.Validate(), m.Also.Validate()); err != nil {
 		co.reject(c, messages.StatusBadRequest, "malformed context: "+err.Error(), true)
 		return
 	}

@@ -114,25 +114,22 @@ func (s *logStore) Get(partition uint32, key []byte) ([]byte, error) {
 		return nil, ErrNotFound
 	}
 	defer e.loc.seg.release()
-	v, err := readPut(e.loc, key)
+	var buf []byte
+	v, err := readPut(&buf, e.loc, key)
 	if err != nil {
 		return nil, fmt.Errorf("store: get partition %d key %q: %w", partition, key, err)
 	}
 	return v, nil
 }
 
-// readPut reads the put at loc, which must be key's.
-func readPut(loc logLoc, key []byte) ([]byte, error) {
-	return readPutInto(nil, loc, key)
-}
-
-// readPutInto is readPut into buf when it is large enough (the value then
-// aliases buf), so that a merge copying many values reuses one buffer.
-func readPutInto(buf []byte, loc logLoc, key []byte) ([]byte, error) {
-	if cap(buf) < int(loc.span) {
-		buf = make([]byte, loc.span)
+// readPut reads the put at loc, which must be key's, into *buf, grown when
+// it is too small; the value returned aliases *buf, so that a scan or a
+// merge reading many values reuses one buffer.
+func readPut(buf *[]byte, loc logLoc, key []byte) ([]byte, error) {
+	if cap(*buf) < int(loc.span) {
+		*buf = make([]byte, loc.span)
 	}
-	span := buf[:loc.span]
+	span := (*buf)[:loc.span]
 	if _, err := loc.seg.f.ReadAt(span, loc.off); err != nil {
 		return nil, fmt.Errorf("read segment %s at %d: %w", filepath.Base(loc.seg.path), loc.off, err)
 	}

@@ -190,10 +190,7 @@ func (s *logStore) writeMerged(id uint64, moves []move) (*segment, error) {
 		}
 		m := &moves[i]
 		key = append(key[:0], m.key...)
-		if cap(buf) < int(m.from.span) {
-			buf = make([]byte, m.from.span)
-		}
-		v, err := readPutInto(buf, m.from, key)
+		v, err := readPut(&buf, m.from, key)
 		if err != nil {
 			return fail(err)
 		}

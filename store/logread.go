@@ -16,7 +16,8 @@ func (s *logStore) Scan(partition uint32, after []byte, limit int, fn func(key, 
 	// that fn may write and writers do not wait for the reads.
 	const page = 256
 	seen := 0
-	var last []byte
+	var last string
+	var key, buf []byte
 	for {
 		want := page
 		if limit > 0 {
@@ -26,24 +27,27 @@ func (s *logStore) Scan(partition uint32, after []byte, limit int, fn func(key, 
 		for i, e := range entries {
 			if limit > 0 && seen == limit {
 				releaseAll(entries[i:])
-				return last, nil
+				return []byte(last), nil
 			}
-			v, err := readPut(e.loc, []byte(e.key))
+			// fn's slices are only valid during the call: one key and one
+			// value buffer serve the whole scan.
+			key = append(key[:0], e.key...)
+			v, err := readPut(&buf, e.loc, key)
 			e.loc.seg.release()
 			if err == nil {
-				err = fn([]byte(e.key), v)
+				err = fn(key, v)
 			}
 			if err != nil {
 				releaseAll(entries[i+1:])
 				return nil, err
 			}
 			seen++
-			last = []byte(e.key)
+			last = e.key
 		}
 		if len(entries) < want {
 			return nil, nil
 		}
-		after = last
+		after = []byte(last)
 	}
 }
 

@@ -77,7 +77,7 @@ func byNodeCounter(a, b Dot) int {
 
 // identicalDots compares two canonical lists.
 func identicalDots(a, b Dots) bool {
-	return slices.EqualFunc(a, b, func(x, y Dot) bool { return x == y })
+	return slices.Equal(a, b)
 }
 
 // Validate checks dots that came from outside (a client's context): at
