@@ -291,6 +291,22 @@ func (c *Client) Put(ctx context.Context, key, value []byte, opt PutOptions) (st
 	return out, err
 }
 
+// MergeContexts returns a context covering what either a or b covers,
+// for an application that holds several contexts of one key (a read's,
+// the replies to its own writes) and means its next write to replace
+// everything it has seen: a Put with the merge replaces the versions
+// either context covers, and keeps every version neither covers (writes
+// it has not seen). Keeping only the last context received instead would
+// forget what the others covered, and each forgotten write would stay as
+// a sibling. An error means a or b is not a context.
+func MergeContexts(a, b string) (string, error) {
+	m, err := version.MergeContexts(a, b)
+	if err != nil {
+		return "", fmt.Errorf("client: merge contexts: %w", err)
+	}
+	return m, nil
+}
+
 // Get reads key. A key with no live value is not an error: Found is false.
 func (c *Client) Get(ctx context.Context, key []byte, opt GetOptions) (Result, error) {
 	if err := c.checkKey(key); err != nil {

@@ -61,3 +61,14 @@ func BenchmarkDecodeContext(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkMergeContexts(b *testing.B) {
+	a := EncodeContext(cl("n1.7f3a:1021@5 n2.81bc:17@6 n3.0042:5@7"), nil)
+	c := EncodeContext(cl("n1.7f3a:1017@5 n2.81bc:17@6 n3.0042:5@7"), Dots{{Node: "n1.7f3a", Counter: 1024}})
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := MergeContexts(a, c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/dynamokv/dynamo/internal/mpbuf"
@@ -173,4 +174,36 @@ func (c Clock) Validate() error {
 		}
 	}
 	return nil
+}
+
+// MergeContexts returns the context of a client that has seen what
+// either a or b covers: a write with it replaces every version either
+// context covers. It is for an application holding several contexts of
+// one key (a read's, the replies to its own writes) that means its next
+// write to supersede everything it has seen. The merge never covers an
+// event neither covers; past MaxContextEntries it keeps the newest
+// entries, which can only leave a sibling more, never drop a write.
+func MergeContexts(a, b string) (string, error) {
+	switch {
+	case a == b || b == "":
+		if _, _, err := DecodeContext(a); err != nil {
+			return "", err
+		}
+		return a, nil
+	case a == "":
+		if _, _, err := DecodeContext(b); err != nil {
+			return "", err
+		}
+		return b, nil
+	}
+	ca, aa, err := DecodeContext(a)
+	if err != nil {
+		return "", err
+	}
+	cb, ab, err := DecodeContext(b)
+	if err != nil {
+		return "", err
+	}
+	c := Merge(ca, cb).Truncate(MaxContextEntries, "")
+	return EncodeContext(c, normalizeAlso(c, append(slices.Clip(aa), ab...))), nil
 }

@@ -126,6 +126,9 @@ func runBench(args []string) error {
 		fmt.Fprintf(os.Stdout, "%d reads returned siblings: concurrent writes of one key, or writes of keys this run had not yet read or written, "+
 			"which go without a context (blind) and add a sibling (run load first)\n", n)
 	}
+	if n := store.Merges(); n > 0 {
+		fmt.Fprintf(os.Stdout, "%d answers came while another request of their key was out: their contexts were merged, so a write replaces what either covered\n", n)
+	}
 	if *plotFile != "" {
 		title := fmt.Sprintf("dynamo bench: %d clients, %d records, %d-byte values", *clients, *records, *value)
 		if err := ycsb.Plot(*plotFile, title, results); err != nil {
