@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"time"
 )
@@ -138,7 +139,7 @@ func DefaultConfig() Config {
 		AntiEntropyRate:  1000,
 		HandoffRate:      10000,
 		VnodeCacheBytes:  64 << 20,
-		Coordinators:     4,
+		Coordinators:     defaultCoordinators(),
 		Storage:          "log",
 		MaxKeySize:       1 << 10,
 		MaxValueSize:     1 << 20,
@@ -149,6 +150,13 @@ func DefaultConfig() Config {
 		LogFormat:        "console",
 	}
 }
+
+// defaultCoordinators is one coordinator per processor the node may use,
+// at most 4. An idle actor's first message starts a goroutine that then
+// takes whatever else has queued: more coordinators than processors only
+// split the batches one would take at each wake-up (with 2 processors, 2
+// coordinators took 3-6% less CPU per operation than 4).
+func defaultCoordinators() int { return min(4, max(1, runtime.GOMAXPROCS(0))) }
 
 // WithDefaults returns c with every zero field set to its default.
 func (c Config) WithDefaults() Config {
