@@ -54,6 +54,9 @@ type CoordinatorConfig struct {
 	// on every read. 0 means DefaultReadHedge; a negative value, or one
 	// not under Timeout, asks every target at once.
 	ReadHedge time.Duration
+	// NoDigests reads the versions of every replica a read asks, not
+	// only of this node's own (see protocol.GetSpec.Digests).
+	NoDigests bool
 	Log       zerolog.Logger
 	// Suspected, when set, reports the members this node's failure
 	// detector suspects: requests go to the first N members of a key's

@@ -32,7 +32,7 @@ func (co *Coordinator) clientGet(c *actor.Context, m *messages.ClientGet) {
 		return
 	}
 	spec := protocol.GetSpec{Targets: co.targets(p), R: r, PR: m.PR, Timeout: co.cfg.Timeout, N: n,
-		Self: co.cfg.Node, AskAll: co.cfg.ReadHedge < 0}
+		Self: co.cfg.Node, AskAll: co.cfg.ReadHedge < 0, Digests: !co.cfg.NoDigests}
 	if co.cfg.TombstoneGrace > 0 {
 		spec.ReapBefore = co.cfg.Now() - co.cfg.TombstoneGrace.Nanoseconds()
 	}
@@ -58,7 +58,8 @@ func (co *Coordinator) read(c *actor.Context, r *request, a protocol.Read) {
 		c.Send(HintsPID(addr), &messages.HintGet{ReqID: r.id, Home: a.Target.Home, Partition: r.partition, Key: r.key})
 		return
 	}
-	c.Send(co.vnodePID(addr, r.partition), &messages.ReplicaGet{ReqID: r.id, Partition: r.partition, Key: r.key, Ring: co.cfg.Ring.Version()})
+	c.Send(co.vnodePID(addr, r.partition), &messages.ReplicaGet{ReqID: r.id, Partition: r.partition, Key: r.key, Ring: co.cfg.Ring.Version(),
+		Digest: a.Digest})
 }
 
 func (co *Coordinator) replicaGetReply(c *actor.Context, m *messages.ReplicaGetReply) {
@@ -81,7 +82,11 @@ func (co *Coordinator) replicaGetReply(c *actor.Context, m *messages.ReplicaGetR
 		co.run(c, r, r.get.Fail(m.Node, "new to the partition, still being filled"))
 		return
 	}
-	co.run(c, r, r.get.Answer(m.Node, m.Versions))
+	if m.Digest {
+		co.run(c, r, r.get.Digest(m.Node, m.Hash))
+		return
+	}
+	co.run(c, r, r.get.AnswerHashed(m.Node, m.Versions, m.Hash))
 }
 
 // getReply answers the client, refusing (413) an answer that cannot

@@ -324,14 +324,18 @@ func (v *Vnode) replicaGet(c *actor.Context, m *messages.ReplicaGet) *messages.R
 		reply.Err = err.Error()
 		return reply
 	}
-	local, err := v.load(m.Key)
+	held, err := v.loadCached(m.Key)
 	if err != nil {
 		reply.Err = v.failed("replica get", m.Key, peer(c), err)
 		return reply
 	}
-	reply.Versions = local
-	reply.Partial = v.partial
-	v.checkReplySize(m.Key, local)
+	reply.Hash, reply.Partial = held.hash, v.partial
+	if m.Digest {
+		reply.Digest = true
+		return reply
+	}
+	reply.Versions = held.set
+	v.checkReplySize(m.Key, held.set)
 	return reply
 }
 

@@ -294,3 +294,25 @@ func TestVnodeBoundsClocks(t *testing.T) {
 		t.Fatalf("clock %v has %d entries; want MaxClockEntries 4", d.Version.Clock(), n)
 	}
 }
+
+// A digest read answers the hash of what the vnode holds, the one its
+// full answer carries, without the versions; an absent key hashes to 0.
+func TestVnodeReplicaGetDigest(t *testing.T) {
+	h := newVnodeHarness(t)
+	digest := func(key string) *messages.ReplicaGetReply {
+		t.Helper()
+		return h.ask(&messages.ReplicaGet{ReqID: 8, Partition: vnodePart, Key: []byte(key), Digest: true}).(*messages.ReplicaGetReply)
+	}
+	if d := digest("k"); !d.Digest || d.Hash != 0 || len(d.Versions) != 0 || d.Err != "" {
+		t.Fatalf("digest of an absent key: %+v; want hash 0", d)
+	}
+	h.coordinate(&messages.CoordinatePut{ReqID: 1, Key: []byte("k"), Value: []byte("v1")})
+	full, d := h.read("k"), digest("k")
+	if !d.Digest || len(d.Versions) != 0 || d.Hash == 0 || d.Hash != full.Hash {
+		t.Fatalf("digest %+v beside the full answer's hash %d; want that hash alone", d, full.Hash)
+	}
+	h.coordinate(&messages.CoordinatePut{ReqID: 2, Key: []byte("k"), Value: []byte("v2")})
+	if d2 := digest("k"); d2.Hash == d.Hash || d2.Hash != h.read("k").Hash {
+		t.Fatalf("digest after a sibling was added: %d (before %d, full answer %d)", d2.Hash, d.Hash, h.read("k").Hash)
+	}
+}

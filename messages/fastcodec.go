@@ -84,11 +84,17 @@ func (m *ReplicaGet) appendBody(dst []byte) []byte {
 	if m.Ring != 0 {
 		fields++
 	}
+	if m.Digest {
+		fields++
+	}
 	dst = mpbuf.AppendMapLen(dst, fields)
 	dst = mpbuf.AppendUint(appendKey(dst, "i"), m.ReqID)
 	dst = mpbuf.AppendUint(appendKey(dst, "p"), uint64(m.Partition))
 	if m.Ring != 0 {
 		dst = mpbuf.AppendUint(appendKey(dst, "r"), m.Ring)
+	}
+	if m.Digest {
+		dst = mpbuf.AppendBool(appendKey(dst, "d"), true)
 	}
 	return mpbuf.AppendBytes(appendKey(dst, "k"), m.Key)
 }
@@ -106,6 +112,8 @@ func (m *ReplicaGet) decodeFrom(r *mpbuf.Reader) error {
 			m.Key, err = r.Bytes()
 		case "r":
 			m.Ring, err = r.Uint64()
+		case "d":
+			m.Digest, err = r.Bool()
 		default:
 			return false, nil
 		}

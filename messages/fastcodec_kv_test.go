@@ -94,6 +94,8 @@ type replicaGetReplyPlain struct {
 	Versions version.Siblings `msgpack:"v"`
 	Err      string           `msgpack:"e"`
 	Partial  bool             `msgpack:"f,omitempty"`
+	Hash     uint64           `msgpack:"h,omitempty"`
+	Digest   bool             `msgpack:"g,omitempty"`
 }
 
 // The mirrors must stay in step with kv.go: same field names, types and
@@ -405,6 +407,8 @@ func TestKVFastCodecsMatchReflection(t *testing.T) {
 			{ReqID: 1, Node: "node-2", Versions: f.three, Partial: true},
 			{ReqID: math.MaxUint64, Node: f.bigStr, Versions: version.Siblings{}, Err: "closed"},
 			{ReqID: 2, Node: "node-3", Err: "store: read failed", Partial: true},
+			{ReqID: 3, Node: "node-1", Versions: f.one, Hash: 1<<64 - 1},
+			{ReqID: 4, Node: "node-2", Hash: 42, Digest: true},
 		})
 	})
 }

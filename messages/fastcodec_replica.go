@@ -47,8 +47,10 @@ func (m *ReplicaPut) decodeFrom(r *mpbuf.Reader) error {
 
 func (m *ReplicaGetReply) appendBody(dst []byte) []byte {
 	fields := 4
-	if m.Partial {
-		fields++
+	for _, set := range []bool{m.Partial, m.Hash != 0, m.Digest} {
+		if set {
+			fields++
+		}
 	}
 	dst = mpbuf.AppendMapLen(dst, fields)
 	dst = mpbuf.AppendUint(appendKey(dst, "i"), m.ReqID)
@@ -57,6 +59,12 @@ func (m *ReplicaGetReply) appendBody(dst []byte) []byte {
 	dst = mpbuf.AppendString(appendKey(dst, "e"), m.Err)
 	if m.Partial {
 		dst = mpbuf.AppendBool(appendKey(dst, "f"), true)
+	}
+	if m.Hash != 0 {
+		dst = mpbuf.AppendUint(appendKey(dst, "h"), m.Hash)
+	}
+	if m.Digest {
+		dst = mpbuf.AppendBool(appendKey(dst, "g"), true)
 	}
 	return dst
 }
@@ -76,6 +84,10 @@ func (m *ReplicaGetReply) decodeFrom(r *mpbuf.Reader) error {
 			m.Err, err = r.String()
 		case "f":
 			m.Partial, err = r.Bool()
+		case "h":
+			m.Hash, err = r.Uint64()
+		case "g":
+			m.Digest, err = r.Bool()
 		default:
 			return false, nil
 		}

@@ -43,6 +43,12 @@ func TestHandWrittenCodecsMatchTheTaggedForm(t *testing.T) {
 			Key       []byte `msgpack:"k"`
 			Ring      uint64 `msgpack:"r"`
 		}{3, 63, []byte("k"), 7}, &ReplicaGet{ReqID: 3, Partition: 63, Key: []byte("k"), Ring: 7}},
+		{"get of a digest", &struct {
+			ReqID     uint64 `msgpack:"i"`
+			Partition uint32 `msgpack:"p"`
+			Key       []byte `msgpack:"k"`
+			Digest    bool   `msgpack:"d"`
+		}{3, 63, []byte("k"), true}, &ReplicaGet{ReqID: 3, Partition: 63, Key: []byte("k"), Digest: true}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -175,11 +175,14 @@ type ReplicaPutAck struct {
 
 // ReplicaGet is sent by a coordinator to a replica's vnode, which answers
 // ReplicaGetReply with every version it holds for Key (none when absent).
+// With Digest it answers the hash of them instead (ReplicaGetReply.Digest):
+// the coordinator reads the versions from its own replica and compares.
 type ReplicaGet struct {
 	ReqID     uint64 `msgpack:"i"`
 	Partition uint32 `msgpack:"p"`
 	Key       []byte `msgpack:"k"`
 	Ring      uint64 `msgpack:"r,omitempty"` // as ReplicaPut's
+	Digest    bool   `msgpack:"d,omitempty"`
 }
 
 // ReplicaGetReply answers ReplicaGet.
@@ -191,6 +194,12 @@ type ReplicaGetReply struct {
 	// Partial says the vnode is new to its partition and still being
 	// filled (see PartitionFilled): its answer does not count towards R.
 	Partial bool `msgpack:"f,omitempty"`
+	// Hash is the key's item hash in the vnode's Merkle tree (0: none
+	// held), the same on every replica holding the same versions.
+	Hash uint64 `msgpack:"h,omitempty"`
+	// Digest says Versions were left out, as ReplicaGet.Digest asked:
+	// Hash alone stands for them.
+	Digest bool `msgpack:"g,omitempty"`
 }
 
 // ReplicaReap is sent by a coordinator to every replica's vnode after a

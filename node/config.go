@@ -54,6 +54,10 @@ type Config struct {
 	// before it asks the others too; negative asks all N at once.
 	// Default 10ms.
 	ReadHedge time.Duration
+	// NoReadDigests has a read that this node coordinates and holds the
+	// key for ask the other replicas for their versions, not only for
+	// their hash (the default, which sends the versions once).
+	NoReadDigests bool
 	// TombstoneGrace is how old a deletion must be before the first read
 	// that finds it on every replica, alone, removes the key from the
 	// store. It must outlast any outage after which an older copy of a

@@ -272,7 +272,7 @@ func (n *Node) spawnActors() {
 	for i := 0; i < cfg.Coordinators; i++ {
 		pid := sup.Spawn(e, actors.NewCoordinator(actors.CoordinatorConfig{
 			Node: cfg.ID, Addr: n.transport.Address(), Ring: n.ringView, ReadQuorum: cfg.ReadQuorum, WriteQuorum: cfg.WriteQuorum,
-			Timeout: cfg.RequestTimeout, ReadHedge: cfg.ReadHedge, Suspected: suspected, Detector: detector, Coordinators: cfg.Coordinators,
+			Timeout: cfg.RequestTimeout, ReadHedge: cfg.ReadHedge, NoDigests: cfg.NoReadDigests, Suspected: suspected, Detector: detector, Coordinators: cfg.Coordinators,
 			MaxKeySize: cfg.MaxKeySize, MaxValueSize: cfg.MaxValueSize, Refuse: refuse,
 			MaxReplyBytes: cfg.MaxFrameSize - 64<<10, TombstoneGrace: cfg.TombstoneGrace, Now: n.now, Metrics: n.metrics.requests,
 			Log: n.base.With().Str("component", "coordinator").Logger(),

@@ -22,7 +22,12 @@ type Replicate struct {
 
 // Read asks a target for what it holds of the key: a home node's vnode, a
 // stand-in's hint buffer. The answer comes back as Get.Answer or Get.Fail.
-type Read struct{ Target Target }
+// Digest asks a home node's vnode for the hash of what it holds instead,
+// which comes back as Get.Digest.
+type Read struct {
+	Target Target
+	Digest bool
+}
 
 // Repair sends versions to a home node whose answer was stale; nobody
 // waits for an answer.

@@ -27,6 +27,9 @@ type GetSpec struct {
 	Self string
 	// AskAll asks every target at once instead of R of them first.
 	AskAll bool
+	// Digests asks the other home nodes for a hash of what they hold
+	// when this node is a home target: see Get.Digest.
+	Digests bool
 }
 
 // Get is the read protocol. R targets are asked first (this node first
@@ -50,6 +53,7 @@ type Get struct {
 	asked    int // order[:asked] have been asked
 	replied  bool
 	done     bool
+	digests  digests
 }
 
 // NewGet checks that the quorums can be met and starts the read. An error
@@ -88,6 +92,10 @@ func NewGet(spec GetSpec) (*Get, []Action, error) {
 	if spec.AskAll || spec.PR > 0 {
 		first = len(spec.Targets)
 	}
+	g.digests.data = -1
+	if spec.Digests && self >= 0 && !spec.Targets[self].StandIn() {
+		g.digests.data = self
+	}
 	return g, g.ask(first), nil
 }
 
@@ -105,7 +113,8 @@ func countHomes(ts []Target) int {
 func (g *Get) ask(n int) []Action {
 	var out []Action
 	for ; n > 0 && g.asked < len(g.order); n-- {
-		out = append(out, Read{Target: g.spec.Targets[g.order[g.asked]]})
+		i := g.order[g.asked]
+		out = append(out, Read{Target: g.spec.Targets[i], Digest: g.digestOf(i)})
 		g.asked++
 	}
 	return out
@@ -145,13 +154,15 @@ func (g *Get) Fail(node, err string) []Action {
 	if !g.isAsked(node) || g.read.Tally().Answered(node) {
 		return nil
 	}
+	// Digests waiting for the failed data are asked again in full.
+	again := g.dataFailed(node)
 	all := g.read.Fail(node, err)
 	var home quorum.Verdict
 	if g.home != nil {
 		home = g.home.Fail(node, err)
 	}
 	// Another target takes the failed one's place.
-	return append(g.ask(1), g.decide(all, home)...)
+	return append(append(again, g.ask(1)...), g.decide(all, home)...)
 }
 
 // isAsked reports whether node is a target asked so far; answers from
@@ -254,7 +265,7 @@ func (g *Get) Expire() []Action {
 	}
 	var silent []string
 	for _, i := range g.order[:g.asked] {
-		if n := g.spec.Targets[i].Node; !g.read.Tally().Answered(n) {
+		if n := g.spec.Targets[i].Node; !g.read.Tally().Answered(n) && !g.digests.answered(n) {
 			silent = append(silent, n)
 		}
 	}

@@ -30,7 +30,11 @@ func kinds(as []Action) string {
 			}
 			out = append(out, s+")")
 		case Read:
-			out = append(out, "read("+a.Target.Node+")")
+			if a.Digest {
+				out = append(out, "digest("+a.Target.Node+")")
+			} else {
+				out = append(out, "read("+a.Target.Node+")")
+			}
 		case Repair:
 			out = append(out, "repair("+a.Node+")")
 		case Reap:

@@ -34,6 +34,8 @@ func runNode(args []string) error {
 	fs.DurationVar(&cfg.RequestTimeout, "timeout", d.RequestTimeout, "how long a coordinator waits for replicas")
 	fs.DurationVar(&cfg.ReadHedge, "read-hedge", d.ReadHedge,
 		"a read asks R replicas, and the others too when these have not answered within this (0: ask all N at once)")
+	readDigests := fs.Bool("read-digests", true,
+		"a read this node holds the key for takes the versions from its own replica and only a hash from the others (false: the versions from each)")
 	fs.DurationVar(&cfg.TombstoneGrace, "tombstone-grace", d.TombstoneGrace,
 		"age after which a deletion found on every replica is removed from the store (negative: never)")
 	fs.DurationVar(&cfg.ClockOffset, "clock-offset", 0, "set this node's clock off by this much (for fault tests)")
@@ -62,6 +64,7 @@ func runNode(args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
+	cfg.NoReadDigests = !*readDigests
 	if cfg.ReadHedge == 0 {
 		cfg.ReadHedge = -1 // the flag's 0 asks all at once; the config's 0 is the default
 	}
