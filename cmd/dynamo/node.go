@@ -45,7 +45,7 @@ func runNode(args []string) error {
 	fs.IntVar(&cfg.AntiEntropyRate, "ae-rate", d.AntiEntropyRate, "keys per second anti-entropy may compare and send")
 	fs.IntVar(&cfg.HandoffRate, "handoff-rate", d.HandoffRate, "keys per second a partition moving to a new owner is sent at")
 	fs.IntVar(&cfg.VnodeCacheBytes, "vnode-cache", d.VnodeCacheBytes, "bytes all vnodes together may keep of decoded sibling sets (filled as keys are used)")
-	fs.IntVar(&cfg.Coordinators, "coordinators", d.Coordinators, "coordinator actors on this node: by default one per processor, at most 4")
+	fs.IntVar(&cfg.Coordinators, "coordinators", d.Coordinators, "coordinator actors on this node: by default one per two processors, at most 4")
 	fs.StringVar(&cfg.Storage, "storage", d.Storage, "log (every key indexed in memory), pebble (an LSM tree, for more keys than memory holds) or memory")
 	fs.StringVar(&cfg.DataDir, "data", "", "data directory (log and pebble storage; default dynamo-data/ID under the working directory)")
 	fs.BoolVar(&cfg.SyncWrites, "sync", false, "fsync every write batch (survives power loss)")
