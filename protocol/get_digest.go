@@ -1,6 +1,10 @@
 package protocol
 
-import "github.com/dynamokv/dynamo/version"
+import (
+	"slices"
+
+	"github.com/dynamokv/dynamo/version"
+)
 
 // Digest reads. When this node is a home target of a read it is asked for
 // the versions it holds (the data), and the other home nodes only for a
@@ -36,23 +40,11 @@ func (g *Get) digestOf(i int) bool {
 	return !d.askedFull(g.spec.Targets[i].Node)
 }
 
-func (d *digests) askedFull(node string) bool {
-	for _, n := range d.full {
-		if n == node {
-			return true
-		}
-	}
-	return false
-}
+func (d *digests) askedFull(node string) bool { return slices.Contains(d.full, node) }
 
 // answered reports whether node's digest came and waits for the data.
 func (d *digests) answered(node string) bool {
-	for _, w := range d.waiting {
-		if w.node == node {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(d.waiting, func(w digestWait) bool { return w.node == node })
 }
 
 // AnswerHashed takes what a home node's vnode holds with its hash (as a

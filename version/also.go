@@ -75,9 +75,15 @@ func byNodeCounter(a, b Dot) int {
 	return cmp.Compare(a.Counter, b.Counter)
 }
 
-// identicalDots compares two canonical lists.
-func identicalDots(a, b Dots) bool {
-	return slices.Equal(a, b)
+// maxOf is the highest counter of node among ds; 0 for none.
+func (ds Dots) maxOf(node string) uint64 {
+	var m uint64
+	for _, d := range ds {
+		if d.Node == node {
+			m = max(m, d.Counter)
+		}
+	}
+	return m
 }
 
 // Validate checks dots that came from outside (a client's context): at

@@ -184,18 +184,6 @@ func (c Clock) Validate() error {
 // event neither covers; past MaxContextEntries it keeps the newest
 // entries, which can only leave a sibling more, never drop a write.
 func MergeContexts(a, b string) (string, error) {
-	switch {
-	case a == b || b == "":
-		if _, _, err := DecodeContext(a); err != nil {
-			return "", err
-		}
-		return a, nil
-	case a == "":
-		if _, _, err := DecodeContext(b); err != nil {
-			return "", err
-		}
-		return b, nil
-	}
 	ca, aa, err := DecodeContext(a)
 	if err != nil {
 		return "", err

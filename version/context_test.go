@@ -3,6 +3,7 @@ package version
 import (
 	"encoding/base64"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -203,11 +204,11 @@ func manyDots(n int) Dots {
 func TestContextWithNamedEventsRoundTrips(t *testing.T) {
 	c, also := cl("a:4 b:2"), alsoOf("a:9 c:3")
 	back, backAlso, err := DecodeContext(EncodeContext(c, also))
-	if err != nil || back.Compare(c) != Equal || !identicalDots(backAlso, also) {
+	if err != nil || back.Compare(c) != Equal || !slices.Equal(backAlso, also) {
 		t.Fatalf("round trip = %v %v %v; want %v %v", back, backAlso, err, c, also)
 	}
 	back, backAlso, err = DecodeContext(EncodeContext(nil, also))
-	if err != nil || back != nil || !identicalDots(backAlso, also) {
+	if err != nil || back != nil || !slices.Equal(backAlso, also) {
 		t.Fatalf("named events alone = %v %v %v", back, backAlso, err)
 	}
 	raw := mustDecode(t, EncodeContext(c, nil))

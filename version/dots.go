@@ -37,12 +37,7 @@ func (s *DotSource) Next(local Siblings, ctx Clock, now int64) Dot {
 }
 
 func (s *DotSource) next(local Siblings, ctx Clock, also Dots, now int64) Dot {
-	floor := maxCounter(s.node, local, ctx)
-	for _, d := range also {
-		if d.Node == s.node {
-			floor = max(floor, d.Counter)
-		}
-	}
+	floor := max(maxCounter(s.node, local, ctx), also.maxOf(s.node))
 	for {
 		last := s.last.Load()
 		next := max(last, floor) + 1
@@ -59,12 +54,7 @@ func maxCounter(node string, local Siblings, ctx Clock) uint64 {
 		if v.Dot.Node == node && v.Dot.Counter > m {
 			m = v.Dot.Counter
 		}
-		m = max(m, v.Context.Get(node))
-		for _, d := range v.Also {
-			if d.Node == node {
-				m = max(m, d.Counter)
-			}
-		}
+		m = max(m, v.Context.Get(node), v.Also.maxOf(node))
 	}
 	return m
 }

@@ -40,7 +40,7 @@ func (v Version) sees(d Dot) bool { return sees(v.Context, v.Also, d) }
 // identical reports whether a and b carry exactly the same data.
 func identical(a, b Version) bool {
 	return a.Dot == b.Dot && a.Deleted == b.Deleted &&
-		bytes.Equal(a.Value, b.Value) && a.Context.identical(b.Context) && identicalDots(a.Also, b.Also)
+		bytes.Equal(a.Value, b.Value) && a.Context.identical(b.Context) && slices.Equal(a.Also, b.Also)
 }
 
 // compareVersions is a total order over version content. Dots are never
